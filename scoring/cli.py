@@ -1,0 +1,269 @@
+"""The `scoring` command line of FORMATS.md: a Flask CLI group, so `flask --app scoring` works.
+
+Every command exits 0 on success; on bad input it writes nothing and prints one line per
+problem on stderr, each naming the file, row and column at fault, and exits 1.
+"""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from flask import Flask
+from flask.cli import AppGroup, FlaskGroup
+from flask_babel import gettext as _
+from flask_migrate import upgrade
+from sqlalchemy import inspect
+
+from . import demo as demo_module
+from . import exports, imports, operations
+from .extensions import db
+from .problems import InputError, Problem
+from .results import event_results
+from .scheme import parse_scheme
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no user name in some containers
+        return "cli"
+
+
+def fail(lines: list[str]) -> None:
+    for line in lines:
+        click.echo(_("error: %(line)s", line=line), err=True)
+    sys.exit(1)
+
+
+def writes(function: F) -> F:
+    """Run a command in one transaction: commit on success; on InputError roll back,
+    print the problems and exit 1."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not inspect(db.engine).has_table("events"):
+            fail([_("the database has no tables yet: run “scoring init-db” first")])
+        try:
+            result = function(*args, **kwargs)
+            db.session.commit()
+            return result
+        except InputError as error:
+            db.session.rollback()
+            fail(error.lines())
+
+    return wrapper  # type: ignore[return-value]
+
+
+def read_text(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except OSError as error:
+        raise InputError(Problem(_("cannot read the file: %(error)s", error=error.strerror),
+                                 file=path)) from None
+    except UnicodeDecodeError:
+        raise InputError(Problem(_("the file is not UTF-8 text"), file=path)) from None
+
+
+@click.command("init-db")
+def init_db() -> None:
+    """Create or upgrade the database schema (safe to run again)."""
+    upgrade(directory=str(Path(__file__).parent / "migrations"))
+    click.echo(_("The database is ready: %(url)s", url=db.engine.url.render_as_string()))
+
+
+@click.command("demo")
+@click.option("--if-empty", is_flag=True,
+              help="Do nothing (but print the demo accounts) when the database has data.")
+@writes
+def demo(if_empty: bool) -> None:
+    """Load the demo competition (a welding final) into an empty database."""
+    if not demo_module.database_is_empty():
+        if not if_empty:
+            raise InputError(Problem(_(
+                "the database already holds data: the demo loads only into an empty one")))
+        if demo_module.demo_loaded():
+            click.echo(_("The demo competition is already loaded."))
+            click.echo(demo_module.accounts_text())
+        return
+    summary = demo_module.load_demo(actor())
+    click.echo(summary)
+    click.echo(demo_module.accounts_text())
+
+
+event_group = AppGroup("event", help="Events and their scoring schemes.")
+
+
+@event_group.command("import")
+@click.argument("scheme_file", metavar="SCHEME.toml")
+@writes
+def event_import(scheme_file: str) -> None:
+    """Create an event from a scheme file, or update it while it has no marks."""
+    checked = parse_scheme(read_text(scheme_file), filename=scheme_file)
+    event, created = operations.import_scheme(checked, actor(), scheme_file)
+    if created:
+        click.echo(_("Created event %(code)s (%(name)s).", code=event.code, name=event.name))
+    else:
+        click.echo(_("Updated event %(code)s (%(name)s).", code=event.code, name=event.name))
+
+
+contestants_group = AppGroup("contestants", help="Contestants and their registration.")
+
+
+@contestants_group.command("import")
+@click.argument("event_code", metavar="EVENT")
+@click.argument("file", metavar="FILE")
+@writes
+def contestants_import(event_code: str, file: str) -> None:
+    """Register contestants from a .csv or .xlsx file (all rows or none)."""
+    event = operations.find_event(event_code)
+    rows = imports.read_contestants(file)
+    count, created = operations.import_contestants(event, rows, actor(), file)
+    click.echo(_("Imported %(count)s contestants into %(code)s (%(created)s new).",
+                 count=count, code=event.code, created=created))
+
+
+scores_group = AppGroup("scores", help="Marks.")
+
+
+@scores_group.command("import")
+@click.argument("event_code", metavar="EVENT")
+@click.argument("file", metavar="FILE")
+@writes
+def scores_import(event_code: str, file: str) -> None:
+    """Enter marks from a .csv or .xlsx file (all rows or none)."""
+    event = operations.find_event(event_code)
+    criteria = {criterion.code: criterion.to_rule() for criterion in event.criteria}
+    bibs = {entry.bib for entry in event.entries}
+    rows = imports.read_scores(file, criteria, bibs)
+    changed = operations.import_scores(event, rows, actor(), file)
+    click.echo(_("Imported %(count)s marks into %(code)s (%(changed)s new or changed).",
+                 count=len(rows), code=event.code, changed=changed))
+
+
+entries_group = AppGroup("entries", help="Contestants' status and time used.")
+
+
+@entries_group.command("update")
+@click.argument("event_code", metavar="EVENT")
+@click.argument("file", metavar="FILE")
+@writes
+def entries_update(event_code: str, file: str) -> None:
+    """Set status (ok, absent, dq) and time used per contestant."""
+    event = operations.find_event(event_code)
+    rows = imports.read_entries(file, {entry.bib for entry in event.entries})
+    operations.update_entries(event, rows, actor(), file)
+    click.echo(_("Updated %(count)s entries of %(code)s.", count=len(rows), code=event.code))
+
+
+@click.command("draw")
+@click.argument("event_code", metavar="EVENT")
+@click.option("--seed", type=click.IntRange(0, 2**62), default=None,
+              help="Seed of the draw; the same seed gives the same draw.")
+@writes
+def draw(event_code: str, seed: int | None) -> None:
+    """Draw lots: station, order and blind code per contestant; the seed is recorded."""
+    event = operations.find_event(event_code)
+    used = operations.draw_lots(event, actor(), seed)
+    click.echo(_("Drew lots for %(count)s contestants of %(code)s with seed %(seed)s.",
+                 count=len(event.entries), code=event.code, seed=used))
+    click.echo(_("bib\tstation\torder\tblind code"))
+    for entry in sorted(event.entries, key=lambda entry: entry.draw_order or 0):
+        click.echo(f"{entry.bib}\t{entry.station}\t{entry.draw_order}\t{entry.blind_code}")
+
+
+user_group = AppGroup("user", help="Accounts of organisers, chief judges and judges.")
+
+
+@user_group.command("create")
+@click.argument("name", metavar="NAME")
+@click.option("--role", required=True, type=click.Choice(["organiser", "chief", "judge"]))
+@click.option("--password", default=None, help="At least 8 characters; generated if absent.")
+@click.option("--display-name", default=None, help="The name people see (default NAME).")
+@click.option("--delegation", default=None,
+              help="The judge's own delegation, for conflicts of interest.")
+@writes
+def user_create(name: str, role: str, password: str | None, display_name: str | None,
+                delegation: str | None) -> None:
+    """Create an account; a password is generated and printed when none is given."""
+    user, used = operations.create_user(name, role, password, actor(), display_name,
+                                        delegation)
+    click.echo(_("Created %(role)s account %(name)s.", role=role, name=user.username))
+    if password is None:
+        click.echo(_("Password: %(password)s", password=used))
+
+
+judge_group = AppGroup("judge", help="Judges' assignments.")
+
+
+@judge_group.command("assign")
+@click.argument("event_code", metavar="EVENT")
+@click.argument("judge", metavar="JUDGE")
+@click.argument("criteria", metavar="CRITERION...", nargs=-1, required=True)
+@writes
+def judge_assign(event_code: str, judge: str, criteria: tuple[str, ...]) -> None:
+    """Let a judge mark those criteria of the event."""
+    event = operations.find_event(event_code)
+    operations.assign_judge(event, judge, criteria, actor())
+    click.echo(_("%(judge)s now marks %(codes)s of %(code)s.", judge=judge,
+                 codes=", ".join(criteria), code=event.code))
+
+
+results_group = AppGroup("results", help="Results.")
+
+
+@results_group.command("export")
+@click.argument("event_code", metavar="EVENT")
+@click.option("--format", "format_", required=True,
+              type=click.Choice(["csv", "xlsx", "json", "pdf"]))
+@click.option("-o", "--output", default=None, help="File to write (default: stdout).")
+@click.option("--bom/--no-bom", default=None,
+              help="Start a CSV with a byte order mark (default: yes in a file, no on stdout).")
+@writes
+def results_export(event_code: str, format_: str, output: str | None,
+                   bom: bool | None) -> None:
+    """Export the results table (CSV and JSON to stdout when -o is absent)."""
+    event = operations.find_event(event_code)
+    if format_ in ("xlsx", "pdf"):
+        raise InputError(Problem(_("the %(format)s export is not available yet",
+                                   format=format_.upper()), column="--format"))
+    results = event_results(event)
+    if format_ == "csv":
+        data = exports.results_csv(results, bom=output is not None if bom is None else bom)
+    else:
+        data = exports.results_json(results)
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        try:
+            Path(output).write_bytes(data)
+        except OSError as error:
+            raise InputError(Problem(_("cannot write the file: %(error)s",
+                                       error=error.strerror), file=output)) from None
+    operations.audit("results.export", actor(), event, format=format_, file=output or "-")
+
+
+COMMANDS = (init_db, demo, event_group, contestants_group, scores_group, entries_group, draw,
+            user_group, judge_group, results_group)
+
+
+def init_app(app: Flask) -> None:
+    for command in COMMANDS:
+        app.cli.add_command(command)
+
+
+def _create_app() -> Flask:
+    from . import create_app
+
+    return create_app()
+
+
+main = FlaskGroup(create_app=_create_app, help="scoring: run a skills competition.")

@@ -1,0 +1,26 @@
+"""The interface language: Chinese by default, English when a person or the CLI asks."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, has_request_context, request
+
+from .extensions import babel
+
+LOCALES = ("zh_CN", "en")
+
+
+def select_locale() -> str:
+    if has_request_context():
+        chosen = request.args.get("lang") or request.cookies.get("lang")
+        if chosen in LOCALES:
+            return chosen
+    configured = current_app.config.get("SCORING_LOCALE")
+    return configured if configured in LOCALES else "zh_CN"
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale)
+
+    @app.context_processor
+    def locale_context() -> dict[str, object]:
+        return {"current_locale": select_locale(), "locales": LOCALES}

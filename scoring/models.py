@@ -1,0 +1,362 @@
+"""The database schema: competitions, events and their schemes, contestants, judges, marks.
+
+The rules that keep marks honest are in the schema too: a mark is unique per
+(entry, criterion, judge), never negative, and every value it ever had is a MarkRevision.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    BigInteger, CheckConstraint, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from . import rules
+from .extensions import db
+
+MARK_SCALE = 10_000  # marks, maxima and steps are stored in ten-thousandths, exactly
+
+
+class ExactDecimal(TypeDecorator[Decimal]):
+    """A Decimal with up to four places, stored as an integer so SQLite keeps it exact."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Any) -> int | None:
+        if value is None:
+            return None
+        scaled = Decimal(value) * MARK_SCALE
+        if scaled != scaled.to_integral_value():
+            raise ValueError(f"{value} has more than four decimal places")
+        return int(scaled)
+
+    def process_result_value(self, value: int | None, dialect: Any) -> Decimal | None:
+        if value is None:
+            return None
+        return (Decimal(value) / MARK_SCALE).normalize() if value else Decimal(0)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every database (SQLite drops the zone)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+EVENT_STATES = ("setup", "registration", "drawn", "scoring", "locked", "published")
+VISIBILITIES = ("hidden", "live", "frozen", "published")
+ROLES = ("organiser", "chief", "judge")
+
+
+class Competition(db.Model):
+    __tablename__ = "competitions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    events: Mapped[list[Event]] = relationship(back_populates="competition",
+                                               order_by="Event.id")
+
+
+class Event(db.Model):
+    """One 赛项 with its scheme; `results_version` changes whenever a result may change."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        CheckConstraint(f"state IN {EVENT_STATES}", name="event_state"),
+        CheckConstraint(f"visibility IN {VISIBILITIES}", name="event_visibility"),
+        CheckConstraint("decimals >= 0 AND decimals <= 6", name="event_decimals"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id"))
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(20), default="setup")
+    visibility: Mapped[str] = mapped_column(String(20), default="hidden")
+    decimals: Mapped[int] = mapped_column(Integer, default=2)
+    rounding: Mapped[str] = mapped_column(String(10), default="stage")
+    award_rounding: Mapped[str] = mapped_column(String(10), default="half_up")
+    tie_break_json: Mapped[str] = mapped_column(Text, default="[]")
+    team_best_n: Mapped[int | None] = mapped_column(Integer)
+    draw_seed: Mapped[int | None] = mapped_column(BigInteger)
+    drawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    results_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    competition: Mapped[Competition] = relationship(back_populates="events")
+    sections: Mapped[list[Section]] = relationship(
+        back_populates="event", order_by="Section.position", cascade="all, delete-orphan")
+    criteria: Mapped[list[Criterion]] = relationship(
+        back_populates="event", order_by="Criterion.position", cascade="all, delete-orphan")
+    awards: Mapped[list[AwardTierRow]] = relationship(
+        order_by="AwardTierRow.position", cascade="all, delete-orphan")
+    entries: Mapped[list[Entry]] = relationship(back_populates="event")
+
+    @property
+    def tie_break(self) -> list[str]:
+        return json.loads(self.tie_break_json)
+
+    @tie_break.setter
+    def tie_break(self, keys: list[str]) -> None:
+        self.tie_break_json = json.dumps(list(keys))
+
+    def to_scheme(self) -> rules.Scheme:
+        """The event's scheme as the rules module takes it."""
+        return rules.Scheme(
+            code=self.code,
+            name=self.name,
+            decimals=self.decimals,
+            rounding=self.rounding,
+            award_rounding=self.award_rounding,
+            tie_break=tuple(self.tie_break),
+            team_best_n=self.team_best_n,
+            sections=tuple(rules.SectionRule(s.code, s.name) for s in self.sections),
+            criteria=tuple(c.to_rule() for c in self.criteria),
+            awards=tuple(a.to_rule() for a in self.awards),
+        )
+
+
+class Section(db.Model):
+    __tablename__ = "sections"
+    __table_args__ = (UniqueConstraint("event_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    event: Mapped[Event] = relationship(back_populates="sections")
+
+
+class Criterion(db.Model):
+    __tablename__ = "criteria"
+    __table_args__ = (
+        UniqueConstraint("event_id", "code"),
+        CheckConstraint("max_value > 0", name="criterion_max"),
+        CheckConstraint("step IS NULL OR step > 0", name="criterion_step"),
+        CheckConstraint("judges >= 1", name="criterion_judges"),
+        CheckConstraint(f"aggregate IN {rules.AGGREGATE_RULES}", name="criterion_aggregate"),
+        CheckConstraint(f"kind IN {rules.KINDS}", name="criterion_kind"),
+        CheckConstraint("aggregate <> 'trimmed' OR judges >= 3", name="criterion_trimmed"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    section_id: Mapped[int | None] = mapped_column(ForeignKey("sections.id"))
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    max_value: Mapped[Decimal] = mapped_column(ExactDecimal)
+    step: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    weight: Mapped[str] = mapped_column(String(40), default="1")  # "0.3" or "7/30", exact
+    judges: Mapped[int] = mapped_column(Integer, default=1)
+    aggregate: Mapped[str] = mapped_column(String(10), default="mean")
+    kind: Mapped[str] = mapped_column(String(10), default="score")
+    max_spread: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+
+    event: Mapped[Event] = relationship(back_populates="criteria")
+    section: Mapped[Section | None] = relationship()
+
+    def to_rule(self) -> rules.CriterionRule:
+        return rules.CriterionRule(
+            code=self.code, name=self.name, section=self.section.code if self.section else "", max=self.max_value,
+            step=self.step, weight=rules.parse_fraction(self.weight), judges=self.judges,
+            aggregate=self.aggregate, kind=self.kind, max_spread=self.max_spread,
+        )
+
+
+class AwardTierRow(db.Model):
+    __tablename__ = "award_tiers"
+    __table_args__ = (
+        CheckConstraint("(share IS NULL) <> (count IS NULL)", name="award_share_or_count"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(String(100))
+    share: Mapped[str | None] = mapped_column(String(40))  # exact, like a weight
+    count: Mapped[int | None] = mapped_column(Integer)
+    min_total: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+
+    def to_rule(self) -> rules.AwardTier:
+        return rules.AwardTier(
+            name=self.name,
+            share=None if self.share is None else rules.parse_fraction(self.share),
+            count=self.count, min_total=self.min_total,
+        )
+
+
+class Contestant(db.Model):
+    """A person. Personal data (ID number, phone) never leaves the organisers' pages."""
+
+    __tablename__ = "contestants"
+    __table_args__ = (UniqueConstraint("competition_id", "id_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    gender: Mapped[str | None] = mapped_column(String(1))  # "M" or "F"
+    id_number: Mapped[str | None] = mapped_column(String(18))
+    unit: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(20))
+
+
+class Entry(db.Model):
+    """A contestant in an event: bib, delegation, the draw's station, order and blind code."""
+
+    __tablename__ = "entries"
+    __table_args__ = (
+        UniqueConstraint("event_id", "bib"),
+        UniqueConstraint("event_id", "blind_code"),
+        CheckConstraint(f"status IN {rules.STATUSES}", name="entry_status"),
+        CheckConstraint("time_used IS NULL OR time_used >= 0", name="entry_time"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))
+    contestant_id: Mapped[int] = mapped_column(ForeignKey("contestants.id"))
+    bib: Mapped[str] = mapped_column(String(20))
+    delegation: Mapped[str | None] = mapped_column(String(100))
+    station: Mapped[int | None] = mapped_column(Integer)
+    draw_order: Mapped[int | None] = mapped_column(Integer)
+    blind_code: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(10), default="ok")
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    time_used: Mapped[int | None] = mapped_column(Integer)  # seconds
+
+    event: Mapped[Event] = relationship(back_populates="entries")
+    contestant: Mapped[Contestant] = relationship()
+    marks: Mapped[list[Mark]] = relationship(back_populates="entry")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(f"role IN {ROLES}", name="user_role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    delegation: Mapped[str | None] = mapped_column(String(100))  # for conflicts of interest
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        return self.active
+
+
+class Assignment(db.Model):
+    """A judge may mark this criterion (and so this event)."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (UniqueConstraint("user_id", "criterion_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    criterion_id: Mapped[int] = mapped_column(ForeignKey("criteria.id", ondelete="CASCADE"))
+
+    user: Mapped[User] = relationship()
+    criterion: Mapped[Criterion] = relationship()
+
+
+class Mark(db.Model):
+    """One judge's mark for one entry on one criterion; its history is in `revisions`.
+
+    `judge` is the judge's account name, or the label of an imported objective result
+    (then `user_id` is empty). `version` counts revisions, for conflict detection.
+    """
+
+    __tablename__ = "marks"
+    __table_args__ = (
+        UniqueConstraint("entry_id", "criterion_id", "judge", name="mark_once_per_judge"),
+        CheckConstraint("value >= 0", name="mark_not_negative"),
+        CheckConstraint("version >= 1", name="mark_version"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"))
+    criterion_id: Mapped[int] = mapped_column(ForeignKey("criteria.id"))
+    judge: Mapped[str] = mapped_column(String(80))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    value: Mapped[Decimal] = mapped_column(ExactDecimal)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    entry: Mapped[Entry] = relationship(back_populates="marks")
+    criterion: Mapped[Criterion] = relationship()
+    revisions: Mapped[list[MarkRevision]] = relationship(
+        back_populates="mark", order_by="MarkRevision.id")
+
+
+class MarkRevision(db.Model):
+    """Append-only: every value a mark ever had, who set it, when, from where and why."""
+
+    __tablename__ = "mark_revisions"
+    __table_args__ = (CheckConstraint(
+        "source IN ('import', 'judge', 'chief', 'demo')", name="revision_source"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mark_id: Mapped[int] = mapped_column(ForeignKey("marks.id"))
+    old_value: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    new_value: Mapped[Decimal] = mapped_column(ExactDecimal)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor: Mapped[str] = mapped_column(String(100))  # account name, or "cli:FILE"
+    source: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str | None] = mapped_column(Text)
+    client_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    mark: Mapped[Mark] = relationship(back_populates="revisions")
+
+
+class AuditEvent(db.Model):
+    """Every state change of an event: imports, draws, accounts, lock, publish, reopen."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("entries.id"))
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(40))
+    details_json: Mapped[str] = mapped_column(Text, default="{}")
+
+    @property
+    def details(self) -> dict[str, Any]:
+        return json.loads(self.details_json)

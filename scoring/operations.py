@@ -1,0 +1,374 @@
+"""The writes: every change to events, entries, marks and accounts, each with its audit record.
+
+Operations add to the session and flush; the caller (a command or a view) commits once, so a
+failure anywhere leaves nothing written.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import secrets
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from . import rules
+from .extensions import db
+from .imports import ContestantRow, EntryRow, ScoreRow
+from .models import (
+    Assignment, AuditEvent, AwardTierRow, Competition, Contestant, Criterion, Entry, Event,
+    Mark, MarkRevision, Section, User, utcnow,
+)
+from .problems import InputError, Problem
+from .scheme import SchemeFile
+
+DEFAULT_COMPETITION = "技能竞赛"
+BLIND_ALPHABET = "ACDEFHJKLMNPRTUVWXY"  # no letters that read as digits (B8, I1, O0, S5, Z2)
+
+
+def audit(action: str, actor: str, event: Event | None = None, user: User | None = None,
+          entry: Entry | None = None, **details: Any) -> AuditEvent:
+    record = AuditEvent(action=action, actor=actor, details_json=json.dumps(
+        details, ensure_ascii=False, default=str))
+    record.event_id = event.id if event else None
+    record.user_id = user.id if user else None
+    record.entry_id = entry.id if entry else None
+    db.session.add(record)
+    return record
+
+
+def find_event(code: str) -> Event:
+    event = db.session.scalar(select(Event).where(Event.code == code))
+    if event is None:
+        raise InputError(Problem(_("no event with the code “%(code)s”", code=code)))
+    return event
+
+
+def event_has_marks(event: Event) -> bool:
+    return bool(db.session.scalar(
+        select(func.count(Mark.id)).join(Entry).where(Entry.event_id == event.id)))
+
+
+def bump_results(event: Event) -> None:
+    """Tell every worker's board that the event's results may have changed."""
+    event.results_version = Event.results_version + 1
+
+
+# --- events -----------------------------------------------------------------------------
+
+def import_scheme(checked: SchemeFile, actor: str, filename: str) -> tuple[Event, bool]:
+    """Create the event of a scheme file, or update it while it has no marks."""
+    scheme = checked.scheme
+    event = db.session.scalar(select(Event).where(Event.code == scheme.code))
+    created = event is None
+    if event is None:
+        competition_name = checked.competition or DEFAULT_COMPETITION
+        competition = db.session.scalar(
+            select(Competition).where(Competition.name == competition_name))
+        if competition is None:
+            competition = Competition(name=competition_name)
+            db.session.add(competition)
+        event = Event(code=scheme.code, competition=competition, state="setup",
+                      visibility="hidden", results_version=1)
+        db.session.add(event)
+    elif event_has_marks(event):
+        raise InputError(Problem(_(
+            "event %(code)s already has marks: its scheme can no longer be replaced",
+            code=scheme.code), file=filename))
+    event.name = scheme.name
+    event.decimals = scheme.decimals
+    event.rounding = scheme.rounding
+    event.award_rounding = scheme.award_rounding
+    event.tie_break = list(scheme.tie_break)
+    event.team_best_n = scheme.team_best_n
+
+    sections = {section.code: section for section in event.sections}
+    event.sections = []
+    for position, rule in enumerate(scheme.sections):
+        section = sections.get(rule.code) or Section(code=rule.code)
+        section.name, section.position = rule.name, position
+        event.sections.append(section)
+    sections = {section.code: section for section in event.sections}
+    # Criteria keep their rows (and the judges assigned to them) when their code stays.
+    criteria = {criterion.code: criterion for criterion in event.criteria}
+    event.criteria = []
+    for position, rule in enumerate(scheme.criteria):
+        criterion = criteria.pop(rule.code, None) or Criterion(code=rule.code)
+        criterion.name = rule.name
+        criterion.section = sections.get(rule.section)  # type: ignore[assignment]
+        criterion.position = position
+        criterion.max_value = rule.max
+        criterion.step = rule.step
+        criterion.weight = checked.weights[rule.code]
+        criterion.judges = rule.judges
+        criterion.aggregate = rule.aggregate
+        criterion.kind = rule.kind
+        criterion.max_spread = rule.max_spread
+        event.criteria.append(criterion)
+    for removed in criteria.values():
+        db.session.execute(Assignment.__table__.delete().where(
+            Assignment.criterion_id == removed.id))
+    event.awards = [
+        AwardTierRow(position=position, name=tier.name, share=share, count=tier.count,
+                     min_total=tier.min_total)
+        for position, (tier, share) in enumerate(zip(scheme.awards, checked.shares))
+    ]
+    db.session.flush()
+    audit("event.create" if created else "event.update", actor, event, file=filename)
+    bump_results(event)
+    return event, created
+
+
+# --- contestants and entries ------------------------------------------------------------
+
+def import_contestants(event: Event, rows: list[ContestantRow], actor: str,
+                       filename: str) -> tuple[int, int]:
+    """Register contestants; a bib already in the event has its details updated."""
+    if event.state in ("locked", "published"):
+        raise InputError(Problem(_("event %(code)s is %(state)s: contestants can no longer "
+                                   "be registered", code=event.code, state=event.state),
+                                 file=filename))
+    entries = {entry.bib: entry for entry in db.session.scalars(
+        select(Entry).where(Entry.event_id == event.id))}
+    people = {person.id_number: person for person in db.session.scalars(
+        select(Contestant).where(Contestant.competition_id == event.competition_id,
+                                 Contestant.id_number.in_(
+                                     [row.id_number for row in rows if row.id_number])))}
+    problems = []
+    created = 0
+    for row in rows:
+        entry = entries.get(row.bib)
+        person = people.get(row.id_number) if row.id_number else None
+        if person is not None and entry is not None and entry.contestant_id != person.id:
+            problems.append(Problem(_("this ID number belongs to another contestant"),
+                                    file=filename, row=row.row, column="id_number"))
+            continue
+        if person is not None and entry is None and any(
+                other.contestant_id == person.id for other in entries.values()):
+            problems.append(Problem(_("this ID number is already registered in this event"),
+                                    file=filename, row=row.row, column="id_number"))
+            continue
+        if entry is not None:
+            person = entry.contestant
+        elif person is None:
+            person = Contestant(competition_id=event.competition_id)
+            db.session.add(person)
+        person.name, person.gender, person.unit, person.phone = (
+            row.name, row.gender, row.unit, row.phone)
+        person.id_number = row.id_number
+        if entry is None:
+            entry = Entry(event=event, contestant=person, bib=row.bib, status="ok")
+            db.session.add(entry)
+            entries[row.bib] = entry
+            created += 1
+        entry.delegation = row.delegation
+    if problems:
+        raise InputError(problems)
+    if event.state == "setup":
+        event.state = "registration"
+    db.session.flush()
+    audit("contestants.import", actor, event, file=filename, rows=len(rows), created=created)
+    bump_results(event)
+    return len(rows), created
+
+
+def update_entries(event: Event, rows: list[EntryRow], actor: str, filename: str) -> None:
+    entries = {entry.bib: entry for entry in db.session.scalars(
+        select(Entry).where(Entry.event_id == event.id))}
+    if event.state == "published":
+        raise InputError(Problem(_("event %(code)s is published: reopen it first",
+                                   code=event.code), file=filename))
+    changes = []
+    for row in rows:
+        entry = entries[row.bib]
+        before = (entry.status, entry.time_used)
+        if row.status is not None:
+            entry.status = row.status
+        if row.time is not None:
+            entry.time_used = row.time
+        if before != (entry.status, entry.time_used):
+            changes.append({"bib": row.bib, "status": [before[0], entry.status],
+                            "time": [before[1], entry.time_used]})
+    db.session.flush()
+    audit("entries.update", actor, event, file=filename, changes=changes)
+    bump_results(event)
+
+
+# --- marks ------------------------------------------------------------------------------
+
+def import_scores(event: Event, rows: list[ScoreRow], actor: str, filename: str) -> int:
+    """Enter marks from a file; an existing (bib, criterion, judge) mark is replaced and its
+    old value kept in the mark's revisions. Opens scoring if it was not open yet."""
+    if event.state in ("locked", "published"):
+        raise InputError(Problem(_(
+            "event %(code)s is %(state)s: marks can no longer be imported",
+            code=event.code, state=event.state), file=filename))
+    entries = {entry.bib: entry for entry in db.session.scalars(
+        select(Entry).where(Entry.event_id == event.id))}
+    criteria = {criterion.code: criterion for criterion in event.criteria}
+    existing = {(mark.entry_id, mark.criterion_id, mark.judge): mark
+                for mark in db.session.scalars(
+                    select(Mark).join(Entry).where(Entry.event_id == event.id))}
+    users = {user.username: user for user in db.session.scalars(
+        select(User).where(User.username.in_({row.judge for row in rows})))}
+    changed = 0
+    for row in rows:
+        entry, criterion = entries[row.bib], criteria[row.criterion]
+        mark = existing.get((entry.id, criterion.id, row.judge))
+        if mark is not None and mark.value == row.score:
+            continue
+        set_mark(entry, criterion, row.judge, row.score, source="import", actor=actor,
+                 user=users.get(row.judge), mark=mark, reason=filename)
+        changed += 1
+    if event.state != "scoring":
+        audit("event.state", actor, event, old=event.state, new="scoring", via=filename)
+        event.state = "scoring"
+    audit("scores.import", actor, event, file=filename, rows=len(rows), changed=changed)
+    bump_results(event)
+    db.session.flush()
+    return changed
+
+
+def set_mark(entry: Entry, criterion: Criterion, judge: str, value: Decimal, *, source: str,
+             actor: str, user: User | None = None, mark: Mark | None = None,
+             reason: str | None = None, client_token: str | None = None) -> Mark:
+    """Create or change one mark, with its revision. The caller has checked the value."""
+    if mark is None:
+        mark = Mark(entry=entry, criterion=criterion, judge=judge, value=value, version=1,
+                    user_id=user.id if user else None)
+        db.session.add(mark)
+        old = None
+    else:
+        old = mark.value
+        mark.value = value
+        mark.version += 1
+        mark.updated_at = utcnow()
+    db.session.add(MarkRevision(mark=mark, old_value=old, new_value=value,
+                                user_id=user.id if user else None, actor=actor, source=source,
+                                reason=reason, client_token=client_token))
+    return mark
+
+
+# --- the draw ---------------------------------------------------------------------------
+
+def draw_lots(event: Event, actor: str, seed: int | None = None) -> int:
+    """Stations, order and blind codes for every entry, from a recorded seed.
+
+    The same seed and the same bibs give the same draw: the entries are taken in bib order
+    and shuffled by a random.Random(seed), so anyone can re-run it to check it.
+    """
+    if event.state in ("scoring", "locked", "published") or event_has_marks(event):
+        raise InputError(Problem(_(
+            "event %(code)s has started scoring: lots can no longer be drawn",
+            code=event.code)))
+    entries = sorted(event.entries, key=lambda entry: rules.natural_key(entry.bib))
+    if not entries:
+        raise InputError(Problem(_("event %(code)s has no contestants to draw",
+                                   code=event.code)))
+    if seed is None:
+        seed = secrets.randbelow(10**9)
+    result = draw_result([entry.bib for entry in entries], seed)
+    for entry in entries:
+        entry.blind_code = None
+    db.session.flush()  # free the old blind codes before the unique constraint sees new ones
+    for entry in entries:
+        entry.station, entry.draw_order, entry.blind_code = result[entry.bib]
+    event.draw_seed = seed
+    event.drawn_at = utcnow()
+    event.state = "drawn"
+    db.session.flush()
+    audit("draw", actor, event, seed=seed, result={
+        bib: {"station": station, "order": order, "blind_code": code}
+        for bib, (station, order, code) in result.items()})
+    return seed
+
+
+def draw_result(bibs: list[str], seed: int) -> dict[str, tuple[int, int, str]]:
+    """bib -> (station, order, blind code), the same for the same bibs and seed."""
+    generator = random.Random(seed)
+    count = len(bibs)
+    stations = list(range(1, count + 1))
+    generator.shuffle(stations)
+    orders = list(range(1, count + 1))
+    generator.shuffle(orders)
+    codes: set[str] = set()
+    result = {}
+    for bib, station, order in zip(bibs, stations, orders):
+        code = ""
+        while not code or code in codes:
+            code = "".join(generator.choice(BLIND_ALPHABET) for _ in range(2)) + str(
+                generator.randrange(100, 1000))
+        codes.add(code)
+        result[bib] = (station, order, code)
+    return result
+
+
+# --- accounts ---------------------------------------------------------------------------
+
+def create_user(username: str, role: str, password: str | None, actor: str,
+                display_name: str | None = None, delegation: str | None = None
+                ) -> tuple[User, str]:
+    """A new account; returns it with its password (generated when none is given)."""
+    problems = []
+    if not username or len(username) > 80 or any(char.isspace() for char in username):
+        problems.append(Problem(_("an account name is 1 to 80 characters without spaces"),
+                                column="NAME"))
+    elif db.session.scalar(select(User).where(User.username == username)):
+        problems.append(Problem(_("the account “%(name)s” already exists", name=username),
+                                column="NAME"))
+    if role not in ("organiser", "chief", "judge"):
+        problems.append(Problem(_("the role must be organiser, chief or judge"),
+                                column="--role"))
+    if password is not None and len(password) < 8:
+        problems.append(Problem(_("a password needs at least 8 characters"),
+                                column="--password"))
+    if problems:
+        raise InputError(problems)
+    password = password or generate_password()
+    user = User(username=username, role=role, display_name=display_name or username,
+                delegation=delegation)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    audit("user.create", actor, user=user, username=username, role=role)
+    return user, password
+
+
+def generate_password() -> str:
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    return "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(3))
+
+
+def assign_judge(event: Event, username: str, codes: Iterable[str], actor: str) -> list[str]:
+    user = db.session.scalar(select(User).where(User.username == username))
+    problems = []
+    if user is None:
+        problems.append(Problem(_("no account named “%(name)s”", name=username),
+                                column="JUDGE"))
+    elif user.role not in ("judge", "chief"):
+        problems.append(Problem(_("“%(name)s” is not a judge's account", name=username),
+                                column="JUDGE"))
+    criteria = {criterion.code: criterion for criterion in event.criteria}
+    for code in codes:
+        if code not in criteria:
+            problems.append(Problem(_(
+                "unknown criterion “%(code)s” (this event has %(codes)s)",
+                code=code, codes=", ".join(criteria)), column="CRITERION"))
+    if problems:
+        raise InputError(problems)
+    assert user is not None
+    assigned = {assignment.criterion_id for assignment in db.session.scalars(
+        select(Assignment).where(Assignment.user_id == user.id))}
+    added = []
+    for code in dict.fromkeys(codes):
+        criterion = criteria[code]
+        if criterion.id not in assigned:
+            db.session.add(Assignment(user=user, criterion=criterion))
+            added.append(code)
+    db.session.flush()
+    audit("judge.assign", actor, event, user=user, criteria=added)
+    return added

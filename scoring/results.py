@@ -1,0 +1,92 @@
+"""An event's results: load its entries and marks in two queries and hand them to the rules.
+
+Also the one row builder behind the CSV, JSON and (later) XLSX and PDF exports, with the
+stable English keys of FORMATS.md.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from . import rules
+from .extensions import db
+from .imports import format_time
+from .models import Entry, Event, Mark
+
+
+@dataclass
+class EventResults:
+    event: Event
+    scheme: rules.Scheme
+    standings: rules.Standings
+    entries: dict[str, Entry]  # by bib
+
+
+def event_results(event: Event) -> EventResults:
+    scheme = event.to_scheme()
+    entries = {entry.bib: entry for entry in db.session.scalars(
+        select(Entry).where(Entry.event_id == event.id)
+        .options(joinedload(Entry.contestant)))}
+    codes = {criterion.id: criterion.code for criterion in event.criteria}
+    marks: dict[int, dict[str, list[Decimal]]] = defaultdict(lambda: defaultdict(list))
+    for entry_id, criterion_id, value in db.session.execute(
+            select(Mark.entry_id, Mark.criterion_id, Mark.value)
+            .join(Entry).where(Entry.event_id == event.id)):
+        marks[entry_id][codes[criterion_id]].append(value)
+    standings = rules.compute_standings(scheme, [
+        rules.EntryInput(bib=entry.bib, marks=marks.get(entry.id, {}), status=entry.status,
+                         time=entry.time_used, delegation=entry.delegation)
+        for entry in entries.values()
+    ])
+    return EventResults(event, scheme, standings, entries)
+
+
+def _figure(value: Decimal | None, decimals: int) -> str:
+    if value is None:
+        return ""
+    return f"{value:.{decimals}f}"
+
+
+def result_columns(scheme: rules.Scheme) -> list[str]:
+    return ["rank", "bib", "name", "delegation", "unit", "status", "time",
+            *(section.code for section in scheme.sections),
+            *(criterion.code for criterion in scheme.criteria), "total", "award"]
+
+
+def result_rows(results: EventResults, with_awards: bool = True) -> list[dict[str, Any]]:
+    """One dict per contestant in the order of the standings, figures as exact text."""
+    d = results.scheme.decimals
+    rows = []
+    for result in results.standings.results:
+        entry = results.entries[result.bib]
+        row: dict[str, Any] = {
+            "rank": result.rank,
+            "bib": result.bib,
+            "name": entry.contestant.name,
+            "delegation": entry.delegation or "",
+            "unit": entry.contestant.unit or "",
+            "status": result.status,
+            "time": format_time(result.time),
+        }
+        for section in results.scheme.sections:
+            row[section.code] = _figure(result.sections.get(section.code), d)
+        for criterion in results.scheme.criteria:
+            row[criterion.code] = _figure(result.aggregates.get(criterion.code), d)
+        row["total"] = _figure(result.total, d)
+        row["award"] = (result.award or "") if with_awards else ""
+        row["complete"] = result.complete
+        rows.append(row)
+    return rows
+
+
+def team_rows(results: EventResults) -> list[dict[str, Any]]:
+    d = results.scheme.decimals
+    return [{"rank": team.rank, "delegation": team.delegation,
+             "members_counted": team.members_counted, "total": _figure(team.total, d)}
+            for team in results.standings.teams]

@@ -1,0 +1,439 @@
+"""The scoring rules of DOMAIN.md as pure functions over plain data: no Flask, no database.
+
+Everything that a person sees (aggregates, subtotals, totals, ranks, awards, team scores) is
+computed here, by one function, `compute_standings`, so the leaderboard, the exports and the
+API can never disagree.
+
+Arithmetic is exact: marks are `Decimal`, weights and means are `Fraction`, and a figure is
+rounded once, half up (四舍五入, away from zero), to the event's `decimals` by `round_half_up`.
+
+The order of the standings (documented here because the rest of the code relies on it):
+
+1. `ok` contestants by total, highest first; equal totals are compared by the scheme's
+   `tie_break` keys in order, on published (rounded) figures:
+   - `section:X`: the section subtotal, higher first;
+   - `criterion:X`: the criterion's rounded contribution (weight x aggregate), higher first;
+     a penalty's contribution is negative, so a smaller deduction comes first;
+   - `time`: time used, less first; an unknown time comes after every known one.
+   Contestants still equal share the rank and the next rank skips (1, 2, 2, 4); among
+   themselves they are listed by bib.
+2. then `absent` contestants, then `dq` contestants, each by bib, with no rank and no award.
+
+Choices where DOMAIN.md is silent (also in the README):
+
+- Missing marks: an aggregate is computed from the marks present (the board is provisional
+  until `complete`); a criterion with no mark at all contributes nothing. `trimmed` with fewer
+  than three marks present falls back to the mean of those marks. Extra marks beyond
+  `judges` are all used.
+- `absent` and `dq` contestants get no figures at all (their aggregates, subtotals and total
+  are `None`): an absent contestant has nothing to score and disqualification cancels all
+  scores. Nothing is missing for them.
+- Half up on a negative figure (a section of penalties only) rounds away from zero.
+- Awards: a tier given by `count` adds its count to the cut-off; a tier given by `share`
+  adds its share, rounded together with the shares before it:
+  `K_t = rounding(N x (shares up to t)) + (counts up to t)`, capped at N. `min_total` is
+  compared with the published total.
+- Team ranking: only `ok` members count, best first in the order of the individual ranking;
+  a delegation with fewer than `team_best_n` ranked members sums the ones it has. A team's
+  time is the sum of its counted members' times; an unknown time puts the team after the
+  others it ties with. The team total is the sum of the members' published totals.
+  Entries with no delegation are not in the team ranking.
+- The spread flag is raised when the highest and lowest marks of a criterion differ by more
+  than `max_spread` (strictly more).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+
+STATUSES = ("ok", "absent", "dq")
+AGGREGATE_RULES = ("mean", "trimmed", "median")
+ROUNDING_MODES = ("stage", "end")
+AWARD_ROUNDINGS = ("half_up", "floor")
+KINDS = ("score", "penalty")
+
+Number = Decimal | Fraction | int
+
+
+# --- rounding ---------------------------------------------------------------------------
+
+def round_half_up(value: Number, decimals: int) -> Decimal:
+    """`value` rounded half up (away from zero) to `decimals` places, exactly.
+
+    Integer arithmetic on the exact fraction, so no intermediate figure is ever rounded:
+    82.285 becomes 82.29, where float `round` or banker's rounding give 82.28.
+    """
+    fraction = Fraction(value)
+    scaled = abs(fraction.numerator) * 10**decimals
+    units = (2 * scaled + fraction.denominator) // (2 * fraction.denominator)
+    if fraction < 0:
+        units = -units
+    return Decimal(units).scaleb(-decimals)
+
+
+def parse_fraction(text: str | int | Decimal) -> Fraction:
+    """A weight or share as an exact fraction: 0.3, "0.3", "7/30" or 1.
+
+    Raises ValueError for anything else (floats included: they are not exact).
+    """
+    if isinstance(text, bool) or isinstance(text, float):
+        raise ValueError(text)
+    if isinstance(text, (int, Decimal)):
+        if isinstance(text, Decimal) and not text.is_finite():
+            raise ValueError(text)
+        return Fraction(text)
+    text = text.strip()
+    if "/" in text:
+        numerator, _, denominator = text.partition("/")
+        return Fraction(int(_strict_int(numerator)), int(_strict_int(denominator)))
+    return Fraction(parse_decimal(text))
+
+
+def _strict_int(text: str) -> str:
+    text = text.strip()
+    if not text.isdigit() or not text.isascii():
+        raise ValueError(text)
+    return text
+
+
+def parse_decimal(text: str) -> Decimal:
+    """A plain decimal numeral ("12", "88.5", "-3.25"): no exponent, NaN or infinity."""
+    text = text.strip()
+    body = text[1:] if text[:1] in "+-" else text
+    whole, dot, decimals = body.partition(".")
+    if not (whole or decimals) or not (whole + decimals).isdigit() or not body.isascii():
+        raise ValueError(text)
+    if dot and not decimals:
+        raise ValueError(text)
+    return Decimal(text)
+
+
+# --- the scheme -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SectionRule:
+    code: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class CriterionRule:
+    code: str
+    section: str
+    max: Decimal
+    name: str = ""
+    step: Decimal | None = None
+    weight: Fraction = Fraction(1)
+    judges: int = 1
+    aggregate: str = "mean"
+    kind: str = "score"
+    max_spread: Decimal | None = None
+
+    @property
+    def sign(self) -> int:
+        return -1 if self.kind == "penalty" else 1
+
+
+@dataclass(frozen=True)
+class AwardTier:
+    name: str
+    share: Fraction | None = None
+    count: int | None = None
+    min_total: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Scheme:
+    code: str
+    criteria: tuple[CriterionRule, ...]
+    sections: tuple[SectionRule, ...] = ()
+    name: str = ""
+    decimals: int = 2
+    rounding: str = "stage"
+    award_rounding: str = "half_up"
+    tie_break: tuple[str, ...] = ()
+    team_best_n: int | None = None
+    awards: tuple[AwardTier, ...] = ()
+
+
+# --- marks ------------------------------------------------------------------------------
+
+def check_mark(criterion: CriterionRule, value: Decimal) -> str | None:
+    """Why `value` cannot be a mark on `criterion`, as a problem code, or None if it can.
+
+    Codes: "not_a_number", "below_zero", "above_max", "off_step", "too_precise"
+    (more than 4 decimal places, the precision marks are stored with).
+    """
+    if not isinstance(value, Decimal) or not value.is_finite():
+        return "not_a_number"
+    if value < 0:
+        return "below_zero"
+    if value > criterion.max:
+        return "above_max"
+    if criterion.step is not None and value % criterion.step != 0:
+        return "off_step"
+    if value.normalize().as_tuple().exponent < -4:  # type: ignore[operator]
+        return "too_precise"
+    return None
+
+
+def _mean(marks: Sequence[Fraction]) -> Fraction:
+    return sum(marks, Fraction(0)) / len(marks)
+
+
+def _trimmed(marks: Sequence[Fraction]) -> Fraction:
+    # One highest and one lowest instance are dropped, even when several judges gave it.
+    if len(marks) < 3:
+        return _mean(marks)
+    ordered = sorted(marks)
+    return _mean(ordered[1:-1])
+
+
+def _median(marks: Sequence[Fraction]) -> Fraction:
+    ordered = sorted(marks)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
+
+
+AGGREGATES: dict[str, Callable[[Sequence[Fraction]], Fraction]] = {
+    "mean": _mean,
+    "trimmed": _trimmed,
+    "median": _median,
+}
+
+
+def aggregate(rule: str, marks: Iterable[Number]) -> Fraction:
+    """The exact aggregate of one criterion's marks by `rule` (mean, trimmed or median)."""
+    return AGGREGATES[rule]([Fraction(mark) for mark in marks])
+
+
+# --- results ----------------------------------------------------------------------------
+
+@dataclass
+class EntryInput:
+    """One contestant's data for the rules: marks per criterion code, one per judge."""
+
+    bib: str
+    marks: Mapping[str, Sequence[Decimal]] = field(default_factory=dict)
+    status: str = "ok"
+    time: int | None = None  # seconds used
+    delegation: str | None = None
+
+
+@dataclass
+class EntryResult:
+    bib: str
+    status: str
+    time: int | None
+    delegation: str | None
+    aggregates: dict[str, Decimal | None]  # r(A) per criterion, as on the mark sheet
+    contributions: dict[str, Fraction]  # exact signed weight x A per criterion
+    sections: dict[str, Decimal | None]  # r(subtotal) per section
+    total: Decimal | None
+    missing: dict[str, int]  # marks still expected per criterion
+    spread: tuple[str, ...]  # criteria whose marks are further apart than max_spread
+    rank: int | None = None
+    award: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        return not any(self.missing.values())
+
+
+@dataclass
+class TeamResult:
+    delegation: str
+    members_counted: int
+    total: Decimal
+    time: int | None
+    rank: int = 0
+
+
+@dataclass
+class Standings:
+    results: list[EntryResult]
+    teams: list[TeamResult]
+    cutoffs: list[int]  # K_t per award tier
+
+    @property
+    def complete(self) -> bool:
+        return all(result.complete for result in self.results)
+
+
+def score_entry(scheme: Scheme, entry: EntryInput) -> EntryResult:
+    """Aggregates, contributions, section subtotals and total of one contestant."""
+    d = scheme.decimals
+    scored = entry.status == "ok"
+    aggregates: dict[str, Decimal | None] = {}
+    contributions: dict[str, Fraction] = {}
+    missing: dict[str, int] = {}
+    spread: list[str] = []
+    by_section: dict[str, Fraction] = {section.code: Fraction(0) for section in scheme.sections}
+    for criterion in scheme.criteria:
+        marks = entry.marks.get(criterion.code, ())
+        missing[criterion.code] = max(0, criterion.judges - len(marks)) if scored else 0
+        if criterion.max_spread is not None and len(marks) >= 2:
+            if max(marks) - min(marks) > criterion.max_spread:
+                spread.append(criterion.code)
+        if not marks or not scored:
+            aggregates[criterion.code] = None
+            contributions[criterion.code] = Fraction(0)
+            continue
+        exact = aggregate(criterion.aggregate, marks)
+        shown = round_half_up(exact, d)
+        used = Fraction(shown) if scheme.rounding == "stage" else exact
+        aggregates[criterion.code] = shown
+        contribution = criterion.sign * criterion.weight * used
+        contributions[criterion.code] = contribution
+        if criterion.section in by_section:
+            by_section[criterion.section] += contribution
+    if scored:
+        sections: dict[str, Decimal | None] = {
+            code: round_half_up(value, d) for code, value in by_section.items()
+        }
+        total: Decimal | None = round_half_up(sum(contributions.values(), Fraction(0)), d)
+    else:
+        sections = {code: None for code in by_section}
+        total = None
+    return EntryResult(
+        bib=entry.bib, status=entry.status, time=entry.time, delegation=entry.delegation,
+        aggregates=aggregates, contributions=contributions, sections=sections, total=total,
+        missing=missing, spread=tuple(spread),
+    )
+
+
+def natural_key(text: str | None) -> tuple:
+    """Sort "2" before "10" and "A2" before "A10"; used for bibs and names."""
+    text = text or ""
+    parts: list[tuple[int, int | str]] = []
+    number = ""
+    word = ""
+    for char in text:
+        if char.isdigit() and char.isascii():
+            if word:
+                parts.append((1, word))
+                word = ""
+            number += char
+        else:
+            if number:
+                parts.append((0, int(number)))
+                number = ""
+            word += char
+    if number:
+        parts.append((0, int(number)))
+    if word:
+        parts.append((1, word))
+    return (tuple(parts), text)
+
+
+_UNKNOWN_TIME = math.inf
+
+
+def _tie_break_value(scheme: Scheme, key: str, result: EntryResult) -> Decimal | float:
+    """A value where smaller ranks better, for one tie-break key."""
+    kind, _, code = key.partition(":")
+    if kind == "time":
+        return _UNKNOWN_TIME if result.time is None else result.time
+    if kind == "section":
+        return -(result.sections.get(code) or Decimal(0))
+    if kind == "criterion":
+        return -round_half_up(result.contributions.get(code, Fraction(0)), scheme.decimals)
+    raise ValueError(f"unknown tie-break key {key!r}")
+
+
+def rank_key(scheme: Scheme, result: EntryResult) -> tuple:
+    """Smaller is better: the total, then each tie-break key in the scheme's order."""
+    total = result.total if result.total is not None else Decimal(0)
+    return (-total, *(_tie_break_value(scheme, key, result) for key in scheme.tie_break))
+
+
+def award_cutoffs(scheme: Scheme, ranked: int) -> list[int]:
+    """K_t, the cumulative rank cut-off of each award tier for `ranked` contestants."""
+    cutoffs = []
+    shares = Fraction(0)
+    counts = 0
+    for tier in scheme.awards:
+        if tier.share is not None:
+            shares += tier.share
+        else:
+            counts += tier.count or 0
+        exact = ranked * shares
+        if scheme.award_rounding == "floor":
+            by_share = math.floor(exact)
+        else:
+            by_share = math.floor(exact + Fraction(1, 2))
+        cutoffs.append(min(ranked, by_share + counts))
+    return cutoffs
+
+
+def award_for(scheme: Scheme, cutoffs: Sequence[int], rank: int, total: Decimal) -> str | None:
+    """The best tier whose cut-off the rank reaches and whose minimum the total meets."""
+    for tier, cutoff in zip(scheme.awards, cutoffs):
+        if rank <= cutoff and (tier.min_total is None or total >= tier.min_total):
+            return tier.name
+    return None
+
+
+def rank_teams(scheme: Scheme, ranked: Sequence[EntryResult],
+               others: Sequence[EntryResult] = ()) -> list[TeamResult]:
+    """Delegations by the sum of their best `team_best_n` members' totals; ties by time."""
+    members: dict[str, list[EntryResult]] = {}
+    for result in [*ranked, *others]:
+        if result.delegation:
+            members.setdefault(result.delegation, [])
+            if result.status == "ok":
+                members[result.delegation].append(result)
+    teams = []
+    for delegation, results in members.items():
+        counted = results if scheme.team_best_n is None else results[: scheme.team_best_n]
+        times = [result.time for result in counted]
+        teams.append(TeamResult(
+            delegation=delegation,
+            members_counted=len(counted),
+            total=sum((result.total or Decimal(0) for result in counted),
+                      Decimal(0)).quantize(Decimal(1).scaleb(-scheme.decimals)),
+            time=None if None in times else sum(times),  # type: ignore[arg-type]
+        ))
+
+    def team_key(team: TeamResult) -> tuple:
+        return (-team.total, _UNKNOWN_TIME if team.time is None else team.time)
+
+    teams.sort(key=lambda team: (team_key(team), natural_key(team.delegation)))
+    for position, team in enumerate(teams):
+        previous = teams[position - 1] if position else None
+        if previous is not None and team_key(previous) == team_key(team):
+            team.rank = previous.rank
+        else:
+            team.rank = position + 1
+    return teams
+
+
+def compute_standings(scheme: Scheme, entries: Iterable[EntryInput]) -> Standings:
+    """The whole results table of an event: see the module docstring for the order."""
+    results = [score_entry(scheme, entry) for entry in entries]
+    ranked = [result for result in results if result.status == "ok"]
+    keyed = sorted(((rank_key(scheme, result), natural_key(result.bib), result)
+                    for result in ranked), key=lambda item: (item[0], item[1]))
+    cutoffs = award_cutoffs(scheme, len(keyed))
+    previous_key = None
+    rank = 0
+    for position, (key, _, result) in enumerate(keyed, start=1):
+        if key != previous_key:
+            rank = position
+            previous_key = key
+        result.rank = rank
+        result.award = award_for(scheme, cutoffs, rank, result.total or Decimal(0))
+    ranked = [result for _, _, result in keyed]
+    unranked = sorted((result for result in results if result.status != "ok"),
+                      key=lambda result: (STATUSES.index(result.status), natural_key(result.bib)))
+    return Standings(
+        results=ranked + unranked,
+        teams=rank_teams(scheme, ranked, unranked),
+        cutoffs=cutoffs,
+    )

@@ -1,0 +1,258 @@
+"""Reading and checking a scheme file (FORMATS.md): TOML in, a rules.Scheme out, or problems."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from flask_babel import gettext as _
+
+from . import rules
+from .problems import InputError, Problem
+
+CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+MAX_PLACES = 4  # marks are stored with four decimal places
+
+TOP_KEYS = {"code", "name", "competition", "decimals", "rounding", "award_rounding",
+            "tie_break", "team_best_n", "sections", "criteria", "awards"}
+SECTION_KEYS = {"code", "name"}
+CRITERION_KEYS = {"code", "name", "section", "max", "step", "weight", "judges", "aggregate",
+                  "kind", "max_spread"}
+AWARD_KEYS = {"name", "share", "count", "min_total"}
+
+
+@dataclass(frozen=True)
+class SchemeFile:
+    """A checked scheme: the rules' view plus what only the database keeps."""
+
+    scheme: rules.Scheme
+    competition: str | None
+    weights: dict[str, str]  # criterion code -> the weight as written ("0.3", "7/30")
+    shares: list[str | None]  # per award tier, the share as written
+
+
+class _Checker:
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+        self.problems: list[Problem] = []
+
+    def problem(self, field: str, message: str) -> None:
+        self.problems.append(Problem(message, file=self.filename, column=field))
+
+    def unknown_keys(self, table: dict[str, Any], allowed: set[str], where: str) -> None:
+        for key in table:
+            if key not in allowed:
+                self.problem(f"{where}{key}", _("unknown key (allowed: %(keys)s)",
+                                                keys=", ".join(sorted(allowed))))
+
+    def text(self, table: dict[str, Any], key: str, where: str, required: bool = True,
+             pattern: re.Pattern[str] | None = None) -> str | None:
+        value = table.get(key)
+        if value is None:
+            if required:
+                self.problem(f"{where}{key}", _("is required"))
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.problem(f"{where}{key}", _("must be a non-empty text"))
+            return None
+        value = value.strip()
+        if pattern is not None and not pattern.match(value):
+            self.problem(f"{where}{key}", _(
+                "“%(value)s” may hold only letters, digits, - and _ (at most 40)", value=value))
+            return None
+        return value
+
+    def choice(self, table: dict[str, Any], key: str, where: str, choices: tuple[str, ...],
+               default: str) -> str:
+        value = table.get(key, default)
+        if value not in choices:
+            self.problem(f"{where}{key}", _("“%(value)s” is not one of %(choices)s",
+                                            value=value, choices=", ".join(choices)))
+            return default
+        return value
+
+    def integer(self, table: dict[str, Any], key: str, where: str, low: int, high: int,
+                default: int | None) -> int | None:
+        value = table.get(key, default)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            self.problem(f"{where}{key}", _("must be a whole number from %(low)s to %(high)s",
+                                            low=low, high=high))
+            return default
+        return value
+
+    def decimal(self, table: dict[str, Any], key: str, where: str, required: bool = False,
+                positive: bool = False) -> Decimal | None:
+        value = table.get(key)
+        if value is None:
+            if required:
+                self.problem(f"{where}{key}", _("is required"))
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, Decimal)) or (
+                isinstance(value, Decimal) and not value.is_finite()):
+            self.problem(f"{where}{key}", _("must be a number"))
+            return None
+        number = Decimal(value)
+        if number < 0 or (positive and number == 0):
+            self.problem(f"{where}{key}", _("must be greater than 0") if positive
+                         else _("must not be negative"))
+            return None
+        if number.normalize().as_tuple().exponent < -MAX_PLACES:  # type: ignore[operator]
+            self.problem(f"{where}{key}", _("may have at most %(places)s decimal places",
+                                            places=MAX_PLACES))
+            return None
+        if number >= 10**9:
+            self.problem(f"{where}{key}", _("is too large"))
+            return None
+        return number
+
+    def fraction(self, table: dict[str, Any], key: str, where: str,
+                 default: str | None) -> tuple[Fraction, str] | None:
+        value = table.get(key, default)
+        if value is None:
+            return None
+        try:
+            if isinstance(value, (bool, float)):
+                raise ValueError(value)
+            exact = rules.parse_fraction(value)
+        except (ValueError, ZeroDivisionError):
+            self.problem(f"{where}{key}", _(
+                "must be a number such as 0.3 or an exact fraction such as \"7/30\""))
+            return None
+        if exact <= 0:
+            self.problem(f"{where}{key}", _("must be greater than 0"))
+            return None
+        return exact, str(value).strip()
+
+
+def parse_scheme(text: str, filename: str = "scheme.toml") -> SchemeFile:
+    """Check a scheme file and return it, or raise InputError with every problem found."""
+    try:
+        data = tomllib.loads(text, parse_float=Decimal)
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(Problem(_("not a valid TOML file: %(error)s", error=error),
+                                 file=filename)) from None
+    check = _Checker(filename)
+    check.unknown_keys(data, TOP_KEYS, "")
+    code = check.text(data, "code", "", pattern=CODE_PATTERN) or ""
+    name = check.text(data, "name", "") or ""
+    competition = check.text(data, "competition", "", required=False)
+    decimals = check.integer(data, "decimals", "", 0, 6, 2)
+    rounding = check.choice(data, "rounding", "", rules.ROUNDING_MODES, "stage")
+    award_rounding = check.choice(data, "award_rounding", "", rules.AWARD_ROUNDINGS, "half_up")
+    team_best_n = check.integer(data, "team_best_n", "", 1, 10_000, None)
+
+    sections = []
+    for index, table in enumerate(_tables(check, data, "sections")):
+        where = f"sections[{index + 1}]."
+        check.unknown_keys(table, SECTION_KEYS, where)
+        section_code = check.text(table, "code", where, pattern=CODE_PATTERN)
+        section_name = check.text(table, "name", where, required=False) or section_code
+        if section_code is None:
+            continue
+        if any(section.code == section_code for section in sections):
+            check.problem(f"{where}code", _("section “%(code)s” is defined twice",
+                                            code=section_code))
+            continue
+        sections.append(rules.SectionRule(section_code, section_name or section_code))
+    section_codes = {section.code for section in sections}
+
+    criteria = []
+    weights = {}
+    criterion_tables = _tables(check, data, "criteria")
+    if not criterion_tables and "criteria" not in data:
+        check.problem("criteria", _("a scheme needs at least one criterion"))
+    for index, table in enumerate(criterion_tables):
+        where = f"criteria[{index + 1}]."
+        check.unknown_keys(table, CRITERION_KEYS, where)
+        criterion_code = check.text(table, "code", where, pattern=CODE_PATTERN)
+        if criterion_code:
+            where = f"criteria[{index + 1}] ({criterion_code})."
+        criterion_name = check.text(table, "name", where, required=False) or criterion_code
+        section = check.text(table, "section", where, required=bool(sections))
+        if section is not None and section not in section_codes:
+            check.problem(f"{where}section", _("unknown section “%(code)s”", code=section))
+        maximum = check.decimal(table, "max", where, required=True, positive=True)
+        step = check.decimal(table, "step", where, positive=True)
+        if step is not None and maximum is not None and step > maximum:
+            check.problem(f"{where}step", _("must not be greater than max"))
+        weight = check.fraction(table, "weight", where, "1")
+        judges = check.integer(table, "judges", where, 1, 99, 1) or 1
+        rule = check.choice(table, "aggregate", where, rules.AGGREGATE_RULES, "mean")
+        if rule == "trimmed" and judges < 3:
+            check.problem(f"{where}aggregate", _(
+                "“trimmed” drops the highest and the lowest mark, so it needs judges = 3 or "
+                "more (judges = %(judges)s)", judges=judges))
+        kind = check.choice(table, "kind", where, rules.KINDS, "score")
+        max_spread = check.decimal(table, "max_spread", where)
+        if criterion_code is None or maximum is None or weight is None:
+            continue
+        if criterion_code in weights:
+            check.problem(f"{where}code", _("criterion “%(code)s” is defined twice",
+                                            code=criterion_code))
+            continue
+        weights[criterion_code] = weight[1]
+        criteria.append(rules.CriterionRule(
+            code=criterion_code, name=criterion_name or criterion_code, section=section or "",
+            max=maximum, step=step, weight=weight[0], judges=judges, aggregate=rule,
+            kind=kind, max_spread=max_spread))
+
+    tie_break = data.get("tie_break", [])
+    if not isinstance(tie_break, list) or not all(isinstance(key, str) for key in tie_break):
+        check.problem("tie_break", _("must be a list of texts"))
+        tie_break = []
+    for key in tie_break:
+        kind_of_key, _colon, target = key.partition(":")
+        known = (key == "time"
+                 or (kind_of_key == "section" and target in section_codes)
+                 or (kind_of_key == "criterion" and target in weights))
+        if not known:
+            check.problem("tie_break", _(
+                "unknown tie-break key “%(key)s” (use time, section:CODE or criterion:CODE "
+                "with a code of this scheme)", key=key))
+
+    awards = []
+    shares: list[str | None] = []
+    total_share = Fraction(0)
+    for index, table in enumerate(_tables(check, data, "awards")):
+        where = f"awards[{index + 1}]."
+        check.unknown_keys(table, AWARD_KEYS, where)
+        award_name = check.text(table, "name", where) or ""
+        share = check.fraction(table, "share", where, None)
+        count = check.integer(table, "count", where, 1, 100_000, None)
+        min_total = check.decimal(table, "min_total", where)
+        if ("share" in table) == ("count" in table):
+            check.problem(f"{where}share", _("give either share or count"))
+            continue
+        if share is not None:
+            if share[0] > 1:
+                check.problem(f"{where}share", _("must not be above 1 (100 %)"))
+            total_share += share[0]
+        awards.append(rules.AwardTier(award_name, share=share[0] if share else None,
+                                      count=count, min_total=min_total))
+        shares.append(share[1] if share else None)
+    if total_share > 1:
+        check.problem("awards", _("the award shares add up to %(percent)s %%, above 100 %%",
+                                  percent=round(float(total_share) * 100, 2)))
+
+    if check.problems:
+        raise InputError(check.problems)
+    scheme = rules.Scheme(
+        code=code, name=name, decimals=decimals if decimals is not None else 2,
+        rounding=rounding, award_rounding=award_rounding, tie_break=tuple(tie_break),
+        team_best_n=team_best_n, sections=tuple(sections), criteria=tuple(criteria),
+        awards=tuple(awards))
+    return SchemeFile(scheme, competition, weights, shares)
+
+
+def _tables(check: _Checker, data: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        check.problem(key, _("must be an array of tables ([[%(key)s]])", key=key))
+        return []
+    return value

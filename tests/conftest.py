@@ -1,0 +1,111 @@
+"""Fixtures: app -> client -> runner, on SQLite or on the real PostgreSQL server.
+
+SCORING_TEST_DB=postgres runs the suite on PostgreSQL: a fresh database is created on the
+server at SCORING_TEST_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/postgres)
+and dropped afterwards. Without a reachable server those tests skip, except under CI=true.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+
+from scoring import create_app
+from scoring.extensions import db
+
+SAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "samples"
+DATA = Path(__file__).resolve().parent / "data"
+POSTGRES_ADMIN = os.environ.get("SCORING_TEST_POSTGRES_URL",
+                                "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def backend() -> str:
+    return os.environ.get("SCORING_TEST_DB", "sqlite")
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip on a developer's machine; fail under CI, where everything must run."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (CI=true: this must not skip)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def instance_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("instance")
+    os.environ["SCORING_INSTANCE_PATH"] = str(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def database_url(instance_path: Path) -> Iterator[str]:
+    if backend() == "sqlite":
+        yield f"sqlite:///{instance_path / 'test.sqlite3'}"
+        return
+    try:
+        import psycopg
+    except ImportError:
+        skip_or_fail("psycopg is not installed")
+    name = f"scoring_test_{secrets.token_hex(4)}"
+    try:
+        admin = psycopg.connect(POSTGRES_ADMIN, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as error:
+        skip_or_fail(f"no PostgreSQL server at {POSTGRES_ADMIN}: {error}")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    base = POSTGRES_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def make_app(database_url: str, **config: object) -> Flask:
+    return create_app({
+        "TESTING": True,
+        "SECRET_KEY": "test-only",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SCORING_LOCALE": "en",
+        **config,
+    })
+
+
+@pytest.fixture(scope="session")
+def schema(database_url: str) -> str:
+    """The schema, made by the migrations (so they are tested on both databases)."""
+    from flask_migrate import upgrade
+
+    app = make_app(database_url)
+    with app.app_context():
+        upgrade(directory=str(Path(app.root_path) / "migrations"))
+        db.engine.dispose()
+    return database_url
+
+
+@pytest.fixture
+def app(schema: str) -> Iterator[Flask]:
+    app = make_app(schema)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        db.session.commit()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
