@@ -233,7 +233,7 @@ def results_export(event_code: str, format_: str, output: str | None,
     event = operations.find_event(event_code)
     if format_ in ("xlsx", "pdf"):
         raise InputError(Problem(_("the %(format)s export is not available yet",
-                                   format=format_.upper()), column="--format"))
+                                   format=format_.upper()), field="--format"))
     results = event_results(event)
     if format_ == "csv":
         data = exports.results_csv(results, bom=output is not None if bom is None else bom)

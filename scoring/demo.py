@@ -1,16 +1,370 @@
-"""The demo competition (placeholder until written)."""
+"""The demo competition of `scoring demo`: a welding final, half-way through its marking.
+
+Everything goes through the same code as real input: the scheme is a TOML text checked by
+`parse_scheme`, the contestants are `ContestantRow` records given to `import_contestants`,
+lots are drawn by `draw_lots`, accounts made by `create_user`, and so on. Everything is
+deterministic (fixed seeds, fixed passwords), so the demo is the same every time.
+
+The functions here only add to the session and flush; the caller commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+from decimal import Decimal
+
+from flask_babel import gettext as _
 from sqlalchemy import select
+
+from . import operations, rules
 from .extensions import db
-from .models import Event
+from .imports import ContestantRow, EntryRow, id_check_digit
+from .models import Competition, Criterion, Entry, Event, User
+from .scheme import parse_scheme
+
+DEMO_COMPETITION = "第六届全国职工职业技能大赛（示例）"
+DEMO_EVENT = "WELD"
+DEMO_FILE = "demo"  # the "file" named in audit records and problems
+DATA_SEED = 20240917  # contestants' details and marks
+DRAW_SEED = 615302  # the draw of lots
+THEORY_JUDGE = "理论机考"  # the label of the imported computer-marked theory result
+
+# The practical is marked out of 100 (40 + 40 + 20, less the safety deductions) and scaled
+# to 70 by the weight 0.7, the theory out of 100 scaled to 30: 30/70 as in DOMAIN.md.
+SCHEME = f"""\
+code = "{DEMO_EVENT}"
+name = "焊工决赛"
+competition = "{DEMO_COMPETITION}"
+decimals = 2
+rounding = "stage"
+award_rounding = "half_up"
+tie_break = ["section:practical", "time"]
+team_best_n = 3
+
+[[sections]]
+code = "theory"
+name = "理论知识"
+
+[[sections]]
+code = "practical"
+name = "实际操作"
+
+[[criteria]]
+code = "T1"
+name = "理论考试"
+section = "theory"
+max = 100
+step = 0.5
+weight = 0.3
+judges = 1
+aggregate = "mean"
+
+[[criteria]]
+code = "P1"
+name = "外观检验"
+section = "practical"
+max = 40
+step = 0.5
+weight = 0.7
+judges = 5
+aggregate = "trimmed"
+max_spread = 8
+
+[[criteria]]
+code = "P2"
+name = "射线探伤"
+section = "practical"
+max = 40
+step = 1
+weight = 0.7
+judges = 1
+
+[[criteria]]
+code = "P3"
+name = "弯曲试验"
+section = "practical"
+max = 20
+step = 1
+weight = 0.7
+judges = 1
+
+[[criteria]]
+code = "S1"
+name = "安全文明生产扣分"
+section = "practical"
+kind = "penalty"
+max = 10
+step = 0.5
+weight = 0.7
+judges = 1
+
+[[awards]]
+name = "一等奖"
+share = 0.10
+
+[[awards]]
+name = "二等奖"
+share = 0.20
+
+[[awards]]
+name = "三等奖"
+share = 0.30
+min_total = 60
+"""
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    role: str
+    password: str
+    display_name: str
+    delegation: str | None = None
+    criteria: tuple[str, ...] = ()
+
+
+ACCOUNTS = (
+    DemoAccount("organiser", "organiser", "demo-organiser", "赛务组"),
+    DemoAccount("chief", "chief", "demo-chief", "赵裁判长"),
+    # judge1 is also the on-site judge who records the safety deductions, judge4 reads the
+    # radiographs and judge5 runs the bend tests; all five inspect the welds (P1).
+    DemoAccount("judge1", "judge", "demo-judge1", "张裁判", None, ("P1", "S1")),
+    DemoAccount("judge2", "judge", "demo-judge2", "李裁判", "江苏代表队", ("P1",)),
+    DemoAccount("judge3", "judge", "demo-judge3", "王裁判", "广东代表队", ("P1",)),
+    DemoAccount("judge4", "judge", "demo-judge4", "刘裁判", None, ("P1", "P2")),
+    DemoAccount("judge5", "judge", "demo-judge5", "陈裁判", None, ("P1", "P3")),
+)
+P1_JUDGES = tuple(account.username for account in ACCOUNTS if "P1" in account.criteria)
+SINGLE_JUDGE = {code: account.username for account in ACCOUNTS
+                for code in account.criteria if code != "P1"}
+
+# Delegation -> (region codes for ID numbers, work units, five contestants (name, gender)).
+DELEGATIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[tuple[str, str], ...]]] = {
+    "北京代表队": (
+        ("110105", "110108", "110106"),
+        ("北京燕京重型机械有限公司", "北京城建精工钢结构有限公司", "北京永定河电力建设有限公司"),
+        (("王建国", "M"), ("刘志强", "M"), ("张晓东", "M"), ("赵丽娟", "F"), ("孙海涛", "M")),
+    ),
+    "上海代表队": (
+        ("310115", "310104", "310112"),
+        ("上海浦江船舶重工有限公司", "上海临港装备制造有限公司", "上海申联压力容器有限公司"),
+        (("陈伟明", "M"), ("周俊杰", "M"), ("徐美玲", "F"), ("朱国华", "M"), ("沈立新", "M")),
+    ),
+    "江苏代表队": (
+        ("320102", "320411", "321002"),
+        ("江苏淮海重型装备有限公司", "常州龙城轨道车辆有限公司", "南京金川锅炉制造有限公司"),
+        (("吴永刚", "M"), ("顾晓峰", "M"), ("钱雪梅", "F"), ("蒋文斌", "M"), ("陆振华", "M")),
+    ),
+    "广东代表队": (
+        ("440106", "440604", "440305"),
+        ("广州珠江钢构工程有限公司", "佛山南海电力设备有限公司", "深圳鹏城海洋工程有限公司"),
+        (("黄志伟", "M"), ("梁家豪", "M"), ("李嘉欣", "F"), ("何锦华", "M"), ("冯国强", "M")),
+    ),
+    "四川代表队": (
+        ("510104", "510106", "510703"),
+        ("四川蜀能重型装备有限公司", "成都天府锅炉有限公司", "绵阳涪江机电有限公司"),
+        (("杨德明", "M"), ("罗小军", "M"), ("邓春燕", "F"), ("唐利民", "M"), ("胡永福", "M")),
+    ),
+    "辽宁代表队": (
+        ("210102", "210202", "210302"),
+        ("辽宁辽河重型机械有限公司", "大连星海造船有限公司", "鞍山铁西钢结构有限公司"),
+        (("马铁军", "M"), ("高振东", "M"), ("于海波", "M"), ("郭秀英", "F"), ("韩东升", "M")),
+    ),
+}
+PHONE_PREFIXES = ("135", "136", "138", "139", "150", "152", "158", "177", "186", "187", "189",
+                  "199")
+ABSENT_BIB = "23"  # arrived more than 20 minutes late: 缺考
+
+# How far the marking has got, by draw order among the contestants present: the first
+# P1_DONE have had their welds inspected (the first P1_ALL_JUDGES by all five judges), and
+# so on. Theory (computer-marked) is in for everyone present.
+P1_ALL_JUDGES = 13
+P1_DONE = 19
+P3_DONE = 24
+P2_DONE = 25
+S1_DONE = 27
+
 
 def database_is_empty() -> bool:
     return db.session.scalar(select(Event.id).limit(1)) is None
 
+
 def demo_loaded() -> bool:
-    return False
+    return db.session.scalar(
+        select(Competition.id).where(Competition.name == DEMO_COMPETITION)) is not None
+
+
+def role_label(role: str) -> str:
+    labels = {"organiser": _("organiser"), "chief": _("chief judge"), "judge": _("judge")}
+    return labels.get(role, role)
+
 
 def accounts_text() -> str:
-    return ""
+    """The demo accounts with their roles and passwords, one per line."""
+    lines = [_("Demo accounts (for trying the system out only):")]
+    for account in ACCOUNTS:
+        if account.criteria:
+            lines.append(_("%(username)s: %(role)s (%(criteria)s), password %(password)s",
+                           username=account.username, role=role_label(account.role),
+                           criteria=", ".join(account.criteria), password=account.password))
+        else:
+            lines.append(_("%(username)s: %(role)s, password %(password)s",
+                           username=account.username, role=role_label(account.role),
+                           password=account.password))
+    return "\n".join(lines)
+
+
+# --- the contestants --------------------------------------------------------------------
+
+def id_number(rng: random.Random, region: str, gender: str) -> str:
+    """A valid 18-character ID number: region, birth date 1975–2000, sequence, check digit.
+
+    The sequence's last digit is odd for a man and even for a woman, as on a real one.
+    """
+    first = dt.date(1975, 1, 1).toordinal()
+    last = dt.date(2000, 12, 31).toordinal()
+    birth = dt.date.fromordinal(rng.randint(first, last))
+    sequence = rng.randrange(0, 100) * 10 + rng.choice(
+        (1, 3, 5, 7, 9) if gender == "M" else (0, 2, 4, 6, 8))
+    first17 = f"{region}{birth:%Y%m%d}{sequence:03d}"
+    return first17 + id_check_digit(first17)
+
+
+def contestant_rows(rng: random.Random) -> list[ContestantRow]:
+    people = []
+    id_numbers: set[str] = set()
+    phones: set[str] = set()
+    for delegation, (regions, units, members) in DELEGATIONS.items():
+        for name, gender in members:
+            number = id_number(rng, rng.choice(regions), gender)
+            while number in id_numbers:
+                number = id_number(rng, rng.choice(regions), gender)
+            id_numbers.add(number)
+            phone = rng.choice(PHONE_PREFIXES) + f"{rng.randrange(10**8):08d}"
+            while phone in phones:
+                phone = rng.choice(PHONE_PREFIXES) + f"{rng.randrange(10**8):08d}"
+            phones.add(phone)
+            people.append((name, gender, number, rng.choice(units), delegation, phone))
+    rng.shuffle(people)  # bibs mixed across delegations
+    return [ContestantRow(row=index + 1, bib=f"{index + 1:02d}", name=name, gender=gender,
+                          id_number=number, unit=unit, delegation=delegation, phone=phone)
+            for index, (name, gender, number, unit, delegation, phone) in enumerate(people)]
+
+
+# --- the marks --------------------------------------------------------------------------
+
+def on_step(value: float, criterion: Criterion, low: float = 0) -> Decimal:
+    """`value` as a mark of `criterion`: a multiple of its step, within low..max."""
+    step = criterion.step or Decimal(1)
+    mark = step * round(min(max(value, low), float(criterion.max_value)) / float(step))
+    mark = min(max(mark, Decimal(0)), criterion.max_value)
+    if rules.check_mark(criterion.to_rule(), mark) is not None:  # a bug here, not bad input
+        raise ValueError(f"demo mark {mark} does not fit criterion {criterion.code}")
+    return mark
+
+
+class _Marker:
+    def __init__(self, actor: str, users: dict[str, User]) -> None:
+        self.actor = actor
+        self.users = users
+        self.count = 0
+
+    def __call__(self, entry: Entry, criterion: Criterion, judge: str, value: Decimal) -> None:
+        operations.set_mark(entry, criterion, judge, value, source="demo", actor=self.actor,
+                            user=self.users.get(judge))
+        self.count += 1
+
+
+def enter_marks(rng: random.Random, event: Event, present: list[Entry], mark: _Marker) -> None:
+    """Marks for the contestants present, in draw order, as far as the marking has got."""
+    criteria = {criterion.code: criterion for criterion in event.criteria}
+    spread_shown = False
+    for position, entry in enumerate(present):
+        skill = rng.uniform(0.3, 1.0)
+        mark(entry, criteria["T1"], THEORY_JUDGE,
+             on_step(58 + 38 * skill + rng.gauss(0, 4), criteria["T1"], low=60))
+        if position < P1_DONE:
+            base = 23 + 15 * skill
+            if position < P1_ALL_JUDGES:
+                judges = list(P1_JUDGES)
+            else:
+                judges = sorted(rng.sample(P1_JUDGES, rng.choice((3, 4))))
+            values = {judge: on_step(base + rng.gauss(0, 1.5), criteria["P1"], low=10)
+                      for judge in judges}
+            if not spread_shown and len(judges) == 5 and position >= 3:
+                # One judge far stricter than the others: flagged for the chief judge.
+                strict = judges[2]
+                others = [value for judge, value in values.items() if judge != strict]
+                values[strict] = max(others) - Decimal(9)
+                spread_shown = True
+            for judge, value in values.items():
+                mark(entry, criteria["P1"], judge, value)
+        if position < P2_DONE:
+            # A crack on the radiograph makes the item 0 (one contestant).
+            radiograph = 0.0 if position == 7 else 25 + 14 * skill + rng.gauss(0, 2)
+            mark(entry, criteria["P2"], SINGLE_JUDGE["P2"], on_step(radiograph, criteria["P2"]))
+        if position < P3_DONE:
+            mark(entry, criteria["P3"], SINGLE_JUDGE["P3"],
+                 on_step(11 + 9 * skill + rng.gauss(0, 1.5), criteria["P3"], low=5))
+        if position < S1_DONE:
+            deduction = rng.choice((0.0, 0.0, 0.0, 0.0, 0.5, 0.5, 1.0, 1.5, 2.0, 3.0))
+            mark(entry, criteria["S1"], SINGLE_JUDGE["S1"], on_step(deduction, criteria["S1"]))
+
+
+# --- loading ----------------------------------------------------------------------------
 
 def load_demo(actor: str) -> str:
-    return ""
+    """Load the demo competition into an empty database (flushes; the caller commits) and
+    return a short summary."""
+    rng = random.Random(DATA_SEED)
+    checked = parse_scheme(SCHEME, filename=f"{DEMO_FILE}/{DEMO_EVENT}.toml")
+    event, _created = operations.import_scheme(checked, actor, f"{DEMO_FILE}/{DEMO_EVENT}.toml")
+
+    rows = contestant_rows(rng)
+    operations.import_contestants(event, rows, actor, DEMO_FILE)
+    operations.draw_lots(event, actor, seed=DRAW_SEED)
+
+    users: dict[str, User] = {}
+    for account in ACCOUNTS:
+        user, _password = operations.create_user(
+            account.username, account.role, account.password, actor, account.display_name,
+            account.delegation)
+        users[account.username] = user
+        if account.criteria:
+            operations.assign_judge(event, account.username, account.criteria, actor)
+
+    operations.update_entries(event, [
+        EntryRow(row=row.row, bib=row.bib, status="absent" if row.bib == ABSENT_BIB else "ok",
+                 time=None if row.bib == ABSENT_BIB else rng.randint(2 * 3600 + 600, 3 * 3600))
+        for row in rows
+    ], actor, DEMO_FILE)
+    entries = sorted(event.entries, key=lambda entry: entry.draw_order or 0)
+    for entry in entries:
+        if entry.status == "absent":
+            entry.status_reason = "迟到超过20分钟，按缺考处理"
+
+    operations.audit("event.state", actor, event, old=event.state, new="scoring", via=DEMO_FILE)
+    event.state = "scoring"
+    event.visibility = "live"
+    marker = _Marker(actor, users)
+    present = [entry for entry in entries if entry.status == "ok"]
+    enter_marks(rng, event, present, marker)
+    operations.bump_results(event)
+    db.session.flush()
+    operations.audit("demo.load", actor, event, competition=DEMO_COMPETITION,
+                     contestants=len(rows), marks=marker.count, visibility="live",
+                     data_seed=DATA_SEED, draw_seed=DRAW_SEED)
+    db.session.flush()
+
+    expected = sum(criterion.judges for criterion in event.criteria) * len(present)
+    return "\n".join([
+        _("Loaded the demo competition “%(competition)s”: event %(code)s (%(name)s) with "
+          "%(entries)s contestants from %(delegations)s delegations.",
+          competition=DEMO_COMPETITION, code=event.code, name=event.name, entries=len(rows),
+          delegations=len(DELEGATIONS)),
+        _("Scoring is under way: %(marks)s of %(expected)s marks entered; the board is live "
+          "at /e/%(code)s.", marks=marker.count, expected=expected, code=event.code),
+    ])
+

@@ -42,7 +42,9 @@ class ExactDecimal(TypeDecorator[Decimal]):
     def process_result_value(self, value: int | None, dialect: Any) -> Decimal | None:
         if value is None:
             return None
-        return (Decimal(value) / MARK_SCALE).normalize() if value else Decimal(0)
+        number = (Decimal(value) / MARK_SCALE).normalize()
+        # 900000 is 90, not 9E+1
+        return number.quantize(Decimal(1)) if number == number.to_integral_value() else number
 
 
 def utcnow() -> datetime:

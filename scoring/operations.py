@@ -316,16 +316,16 @@ def create_user(username: str, role: str, password: str | None, actor: str,
     problems = []
     if not username or len(username) > 80 or any(char.isspace() for char in username):
         problems.append(Problem(_("an account name is 1 to 80 characters without spaces"),
-                                column="NAME"))
+                                field="NAME"))
     elif db.session.scalar(select(User).where(User.username == username)):
         problems.append(Problem(_("the account “%(name)s” already exists", name=username),
-                                column="NAME"))
+                                field="NAME"))
     if role not in ("organiser", "chief", "judge"):
         problems.append(Problem(_("the role must be organiser, chief or judge"),
-                                column="--role"))
+                                field="--role"))
     if password is not None and len(password) < 8:
         problems.append(Problem(_("a password needs at least 8 characters"),
-                                column="--password"))
+                                field="--password"))
     if problems:
         raise InputError(problems)
     password = password or generate_password()
@@ -348,16 +348,16 @@ def assign_judge(event: Event, username: str, codes: Iterable[str], actor: str) 
     problems = []
     if user is None:
         problems.append(Problem(_("no account named “%(name)s”", name=username),
-                                column="JUDGE"))
+                                field="JUDGE"))
     elif user.role not in ("judge", "chief"):
         problems.append(Problem(_("“%(name)s” is not a judge's account", name=username),
-                                column="JUDGE"))
+                                field="JUDGE"))
     criteria = {criterion.code: criterion for criterion in event.criteria}
     for code in codes:
         if code not in criteria:
             problems.append(Problem(_(
                 "unknown criterion “%(code)s” (this event has %(codes)s)",
-                code=code, codes=", ".join(criteria)), column="CRITERION"))
+                code=code, codes=", ".join(criteria)), field="CRITERION"))
     if problems:
         raise InputError(problems)
     assert user is not None

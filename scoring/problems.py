@@ -13,6 +13,7 @@ class Problem:
     file: str | None = None
     row: int | None = None
     column: str | None = None
+    field: str | None = None  # a key of a scheme file, or an option of a command
 
     def __str__(self) -> str:
         where = []
@@ -22,6 +23,8 @@ class Problem:
             where.append(_("row %(row)s", row=self.row))
         if self.column:
             where.append(_("column %(column)s", column=self.column))
+        if self.field:
+            where.append(_("field %(field)s", field=self.field))
         if not where:
             return self.message
         return _("%(where)s: %(message)s", where=_(", ").join(where), message=self.message)

@@ -266,46 +266,141 @@ class Standings:
         return all(result.complete for result in self.results)
 
 
+def _half_up_units(numerator: int, denominator: int, decimals: int) -> int:
+    """numerator / denominator (denominator > 0) rounded half up, away from zero, in units
+    of 10**-decimals: the integer core of `round_half_up`, for figures kept as integers."""
+    units = (2 * abs(numerator) * 10**decimals + denominator) // (2 * denominator)
+    return -units if numerator < 0 else units
+
+
+def _add_ratios(terms: Sequence[tuple[int, int]]) -> tuple[int, int]:
+    """The exact sum of numerator/denominator pairs, as one pair (not reduced)."""
+    if not terms:
+        return 0, 1
+    common = math.lcm(*(denominator for _, denominator in terms))
+    return sum(numerator * (common // denominator) for numerator, denominator in terms), common
+
+
+class _Plan:
+    """What `score_entry` needs of a scheme, worked out once for all its contestants.
+
+    Speed only: the figures are exactly those of DOMAIN.md's decimal arithmetic. Marks become
+    integers over a common denominator (through a cache, as the same marks recur), aggregates
+    and contributions are numerator/denominator pairs of integers, and a `Fraction` is made
+    only for the contributions a result carries.
+    """
+
+    def __init__(self, scheme: Scheme) -> None:
+        self.scheme = scheme
+        self.decimals = scheme.decimals
+        self.stage = scheme.rounding == "stage"
+        self.section_codes = [section.code for section in scheme.sections]
+        known = set(self.section_codes)
+        self.criteria = []
+        for criterion in scheme.criteria:
+            weight = Fraction(criterion.sign) * criterion.weight
+            self.criteria.append((
+                criterion, criterion.code, criterion.judges, criterion.aggregate,
+                criterion.max_spread, weight.numerator, weight.denominator,
+                criterion.section if criterion.section in known else None,
+            ))
+        self.ratios: dict[object, tuple[int, int]] = {}
+
+    def ratio(self, mark: Number) -> tuple[int, int]:
+        """A mark as an exact (numerator, denominator) pair, as `Fraction(mark)` gives it."""
+        try:
+            return self.ratios[mark]
+        except KeyError:
+            fraction = Fraction(mark)
+            ratio = self.ratios[mark] = (fraction.numerator, fraction.denominator)
+            return ratio
+        except TypeError:  # unhashable (a signalling NaN): fail or convert as Fraction does
+            fraction = Fraction(mark)
+            return fraction.numerator, fraction.denominator
+
+    def aggregate(self, rule: str, marks: Sequence[Number]) -> tuple[int, int]:
+        """The exact aggregate, as `aggregate(rule, marks)`, as a (numerator, denominator)."""
+        if rule not in _INTEGER_AGGREGATES or AGGREGATES.get(rule) is not _INTEGER_AGGREGATES[rule]:
+            exact = aggregate(rule, marks)
+            return exact.numerator, exact.denominator
+        ratios = [self.ratio(mark) for mark in marks]
+        denominators = {denominator for _, denominator in ratios}
+        if len(denominators) == 1:
+            (common,) = denominators
+            values = [numerator for numerator, _ in ratios]
+        else:
+            common = math.lcm(*denominators)
+            values = [numerator * (common // denominator) for numerator, denominator in ratios]
+        count = len(values)
+        if rule == "median":
+            values.sort()
+            middle = count // 2
+            if count % 2:
+                return values[middle], common
+            return values[middle - 1] + values[middle], 2 * common
+        if rule == "trimmed" and count >= 3:
+            values.sort()
+            return sum(values) - values[0] - values[-1], common * (count - 2)
+        return sum(values), common * count
+
+    def score(self, entry: EntryInput) -> EntryResult:
+        d = self.decimals
+        scored = entry.status == "ok"
+        aggregates: dict[str, Decimal | None] = {}
+        contributions: dict[str, Fraction] = {}
+        missing: dict[str, int] = {}
+        spread: list[str] = []
+        terms: list[tuple[int, int]] = []
+        by_section: dict[str, list[tuple[int, int]]] = {code: [] for code in self.section_codes}
+        for (criterion, code, judges, rule, max_spread, numerator, denominator,
+             section) in self.criteria:
+            marks = entry.marks.get(code, ())
+            missing[code] = max(0, judges - len(marks)) if scored else 0
+            if max_spread is not None and len(marks) >= 2:
+                if max(marks) - min(marks) > max_spread:
+                    spread.append(code)
+            if not marks or not scored:
+                aggregates[code] = None
+                contributions[code] = Fraction(0)
+                continue
+            exact_numerator, exact_denominator = self.aggregate(rule, marks)
+            units = _half_up_units(exact_numerator, exact_denominator, d)
+            aggregates[code] = Decimal(units).scaleb(-d)
+            if self.stage:
+                term = (numerator * units, denominator * 10**d)
+            else:
+                term = (numerator * exact_numerator, denominator * exact_denominator)
+            contributions[code] = Fraction(*term)
+            terms.append(term)
+            if section is not None:
+                by_section[section].append(term)
+        if scored:
+            sections: dict[str, Decimal | None] = {
+                code: Decimal(_half_up_units(*_add_ratios(section_terms), d)).scaleb(-d)
+                for code, section_terms in by_section.items()
+            }
+            total: Decimal | None = Decimal(_half_up_units(*_add_ratios(terms), d)).scaleb(-d)
+        else:
+            sections = {code: None for code in by_section}
+            total = None
+        return EntryResult(
+            bib=entry.bib, status=entry.status, time=entry.time, delegation=entry.delegation,
+            aggregates=aggregates, contributions=contributions, sections=sections, total=total,
+            missing=missing, spread=tuple(spread),
+        )
+
+
+_INTEGER_AGGREGATES = dict(AGGREGATES)  # the rules `_Plan.aggregate` computes on integers
+
+
 def score_entry(scheme: Scheme, entry: EntryInput) -> EntryResult:
-    """Aggregates, contributions, section subtotals and total of one contestant."""
-    d = scheme.decimals
-    scored = entry.status == "ok"
-    aggregates: dict[str, Decimal | None] = {}
-    contributions: dict[str, Fraction] = {}
-    missing: dict[str, int] = {}
-    spread: list[str] = []
-    by_section: dict[str, Fraction] = {section.code: Fraction(0) for section in scheme.sections}
-    for criterion in scheme.criteria:
-        marks = entry.marks.get(criterion.code, ())
-        missing[criterion.code] = max(0, criterion.judges - len(marks)) if scored else 0
-        if criterion.max_spread is not None and len(marks) >= 2:
-            if max(marks) - min(marks) > criterion.max_spread:
-                spread.append(criterion.code)
-        if not marks or not scored:
-            aggregates[criterion.code] = None
-            contributions[criterion.code] = Fraction(0)
-            continue
-        exact = aggregate(criterion.aggregate, marks)
-        shown = round_half_up(exact, d)
-        used = Fraction(shown) if scheme.rounding == "stage" else exact
-        aggregates[criterion.code] = shown
-        contribution = criterion.sign * criterion.weight * used
-        contributions[criterion.code] = contribution
-        if criterion.section in by_section:
-            by_section[criterion.section] += contribution
-    if scored:
-        sections: dict[str, Decimal | None] = {
-            code: round_half_up(value, d) for code, value in by_section.items()
-        }
-        total: Decimal | None = round_half_up(sum(contributions.values(), Fraction(0)), d)
-    else:
-        sections = {code: None for code in by_section}
-        total = None
-    return EntryResult(
-        bib=entry.bib, status=entry.status, time=entry.time, delegation=entry.delegation,
-        aggregates=aggregates, contributions=contributions, sections=sections, total=total,
-        missing=missing, spread=tuple(spread),
-    )
+    """Aggregates, contributions, section subtotals and total of one contestant.
+
+    With `rounding = "stage"` an aggregate is used as shown, r(A); a contribution is the exact
+    signed weight x A; each section and the total are r(sum of exact contributions), rounded
+    once (compute_standings does the same for every contestant, sharing the work).
+    """
+    return _Plan(scheme).score(entry)
 
 
 def natural_key(text: str | None) -> tuple:
@@ -416,7 +511,8 @@ def rank_teams(scheme: Scheme, ranked: Sequence[EntryResult],
 
 def compute_standings(scheme: Scheme, entries: Iterable[EntryInput]) -> Standings:
     """The whole results table of an event: see the module docstring for the order."""
-    results = [score_entry(scheme, entry) for entry in entries]
+    plan = _Plan(scheme)
+    results = [plan.score(entry) for entry in entries]
     ranked = [result for result in results if result.status == "ok"]
     keyed = sorted(((rank_key(scheme, result), natural_key(result.bib), result)
                     for result in ranked), key=lambda item: (item[0], item[1]))

@@ -23,6 +23,9 @@ SECTION_KEYS = {"code", "name"}
 CRITERION_KEYS = {"code", "name", "section", "max", "step", "weight", "judges", "aggregate",
                   "kind", "max_spread"}
 AWARD_KEYS = {"name", "share", "count", "min_total"}
+# Section and criterion codes become results columns beside these.
+RESERVED_CODES = {"rank", "bib", "name", "delegation", "unit", "status", "time", "total",
+                  "award", "complete"}
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,7 @@ class _Checker:
         self.problems: list[Problem] = []
 
     def problem(self, field: str, message: str) -> None:
-        self.problems.append(Problem(message, file=self.filename, column=field))
+        self.problems.append(Problem(message, file=self.filename, field=field))
 
     def unknown_keys(self, table: dict[str, Any], allowed: set[str], where: str) -> None:
         for key in table:
@@ -155,6 +158,10 @@ def parse_scheme(text: str, filename: str = "scheme.toml") -> SchemeFile:
         section_name = check.text(table, "name", where, required=False) or section_code
         if section_code is None:
             continue
+        if section_code.lower() in RESERVED_CODES:
+            check.problem(f"{where}code", _("“%(code)s” is a results column: choose another "
+                                            "code", code=section_code))
+            continue
         if any(section.code == section_code for section in sections):
             check.problem(f"{where}code", _("section “%(code)s” is defined twice",
                                             code=section_code))
@@ -169,10 +176,10 @@ def parse_scheme(text: str, filename: str = "scheme.toml") -> SchemeFile:
         check.problem("criteria", _("a scheme needs at least one criterion"))
     for index, table in enumerate(criterion_tables):
         where = f"criteria[{index + 1}]."
-        check.unknown_keys(table, CRITERION_KEYS, where)
         criterion_code = check.text(table, "code", where, pattern=CODE_PATTERN)
         if criterion_code:
             where = f"criteria[{index + 1}] ({criterion_code})."
+        check.unknown_keys(table, CRITERION_KEYS, where)
         criterion_name = check.text(table, "name", where, required=False) or criterion_code
         section = check.text(table, "section", where, required=bool(sections))
         if section is not None and section not in section_codes:
@@ -191,6 +198,11 @@ def parse_scheme(text: str, filename: str = "scheme.toml") -> SchemeFile:
         kind = check.choice(table, "kind", where, rules.KINDS, "score")
         max_spread = check.decimal(table, "max_spread", where)
         if criterion_code is None or maximum is None or weight is None:
+            continue
+        if criterion_code.lower() in RESERVED_CODES or criterion_code in section_codes:
+            check.problem(f"{where}code", _(
+                "“%(code)s” is already a section code or a results column: choose another "
+                "code", code=criterion_code))
             continue
         if criterion_code in weights:
             check.problem(f"{where}code", _("criterion “%(code)s” is defined twice",
