@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, redirect, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from .extensions import db
-from .models import Competition, Event
+from .i18n import LOCALES
+from .models import Competition
+
+VISIBILITY_LABELS = {
+    "hidden": _l("hidden"), "live": _l("live (provisional)"), "frozen": _l("frozen"),
+    "published": _l("published"),
+}
 
 bp = Blueprint("public", __name__)
+
+
+@bp.app_template_global()
+def visibility_label(visibility: str) -> str:
+    return str(VISIBILITY_LABELS.get(visibility, visibility))
 
 
 @bp.get("/")
@@ -22,3 +36,16 @@ def index() -> ResponseReturnValue:
     return render_template("index.html", competitions=[
         (competition, visible[competition.id]) for competition in competitions
         if visible[competition.id]])
+
+
+@bp.get("/lang/<code>")
+def language(code: str) -> ResponseReturnValue:
+    """Remember the chosen interface language in a cookie and go back."""
+    if code not in LOCALES:
+        abort(404)
+    target = request.args.get("next", "/")
+    if urlsplit(target).netloc or not target.startswith("/") or target.startswith(("//", "/\\")):
+        target = "/"  # only back to a page of this site
+    response = redirect(target.rstrip("?") or "/")
+    response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response

@@ -1,0 +1,59 @@
+# The two commands: `make run` (set up, load the demo, serve on :5000) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HTMX_VERSION := 2.0.11
+HTMX := static/vendor/htmx.min.js
+HTMX_STAMP := static/vendor/.htmx-$(HTMX_VERSION)
+LOCALES := zh_CN en
+MO := $(foreach l,$(LOCALES),scoring/translations/$(l)/LC_MESSAGES/messages.mo)
+HOST ?= 127.0.0.1
+PORT ?= 5000
+WORKERS ?= 2
+
+.PHONY: setup run test test-sqlite test-postgres messages bench clean
+
+setup: $(STAMP) $(HTMX_STAMP) $(MO)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,postgres]'
+	touch $@
+
+# htmx is pinned and fetched from the npm registry, never committed.
+$(HTMX_STAMP):
+	mkdir -p static/vendor
+	tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent htmx.org@$(HTMX_VERSION) >/dev/null \
+	  && tar -xzf htmx.org-$(HTMX_VERSION).tgz && cp package/dist/htmx.min.js $(CURDIR)/$(HTMX) \
+	  && rm -rf $$tmp
+	rm -f static/vendor/.htmx-* && touch $@
+
+scoring/translations/%/LC_MESSAGES/messages.mo: scoring/translations/%/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel compile --statistics -l $* -d scoring/translations -i $< -o $@
+
+run: setup
+	$(BIN)/scoring init-db
+	$(BIN)/scoring demo --if-empty
+	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C stops)"
+	$(BIN)/gunicorn --config scoring/gunicorn_conf.py --bind $(HOST):$(PORT) --workers $(WORKERS) 'scoring:create_app()'
+
+test: test-sqlite test-postgres
+
+test-sqlite: setup
+	$(BIN)/python -m pytest -q
+
+# The same suite on the real PostgreSQL server (the rules' pure tests need no database).
+test-postgres: setup
+	SCORING_TEST_DB=postgres $(BIN)/python -m pytest -q --ignore=tests/unit
+
+# After changing a message: extract, merge into the catalogues, then translate them.
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o scoring/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i scoring/translations/messages.pot -d scoring/translations --no-fuzzy-matching
+
+bench: setup
+	$(BIN)/python bench/rules.py
+
+clean:
+	rm -rf $(VENV) static/vendor $(MO) .pytest_cache
