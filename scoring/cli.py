@@ -44,20 +44,21 @@ def fail(lines: list[str]) -> None:
 
 
 def writes(function: F) -> F:
-    """Run a command in one transaction: commit on success; on InputError roll back,
-    print the problems and exit 1."""
+    """Run a command in one transaction: commit, then print what the command returned; on
+    InputError roll back, print the problems and exit 1."""
 
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if not inspect(db.engine).has_table("events"):
             fail([_("the database has no tables yet: run “scoring init-db” first")])
         try:
-            result = function(*args, **kwargs)
+            output = function(*args, **kwargs)
             db.session.commit()
-            return result
         except InputError as error:
             db.session.rollback()
             fail(error.lines())
+        if output:
+            click.echo(output)
 
     return wrapper  # type: ignore[return-value]
 
@@ -83,19 +84,17 @@ def init_db() -> None:
 @click.option("--if-empty", is_flag=True,
               help="Do nothing (but print the demo accounts) when the database has data.")
 @writes
-def demo(if_empty: bool) -> None:
+def demo(if_empty: bool) -> str | None:
     """Load the demo competition (a welding final) into an empty database."""
     if not demo_module.database_is_empty():
         if not if_empty:
             raise InputError(Problem(_(
                 "the database already holds data: the demo loads only into an empty one")))
         if demo_module.demo_loaded():
-            click.echo(_("The demo competition is already loaded."))
-            click.echo(demo_module.accounts_text())
-        return
-    summary = demo_module.load_demo(actor())
-    click.echo(summary)
-    click.echo(demo_module.accounts_text())
+            return "\n".join([_("The demo competition is already loaded."),
+                              demo_module.accounts_text()])
+        return None
+    return "\n".join([demo_module.load_demo(actor()), demo_module.accounts_text()])
 
 
 event_group = AppGroup("event", help="Events and their scoring schemes.")
@@ -104,14 +103,13 @@ event_group = AppGroup("event", help="Events and their scoring schemes.")
 @event_group.command("import")
 @click.argument("scheme_file", metavar="SCHEME.toml")
 @writes
-def event_import(scheme_file: str) -> None:
+def event_import(scheme_file: str) -> str:
     """Create an event from a scheme file, or update it while it has no marks."""
     checked = parse_scheme(read_text(scheme_file), filename=scheme_file)
     event, created = operations.import_scheme(checked, actor(), scheme_file)
     if created:
-        click.echo(_("Created event %(code)s (%(name)s).", code=event.code, name=event.name))
-    else:
-        click.echo(_("Updated event %(code)s (%(name)s).", code=event.code, name=event.name))
+        return _("Created event %(code)s (%(name)s).", code=event.code, name=event.name)
+    return _("Updated event %(code)s (%(name)s).", code=event.code, name=event.name)
 
 
 contestants_group = AppGroup("contestants", help="Contestants and their registration.")
@@ -121,13 +119,13 @@ contestants_group = AppGroup("contestants", help="Contestants and their registra
 @click.argument("event_code", metavar="EVENT")
 @click.argument("file", metavar="FILE")
 @writes
-def contestants_import(event_code: str, file: str) -> None:
+def contestants_import(event_code: str, file: str) -> str:
     """Register contestants from a .csv or .xlsx file (all rows or none)."""
     event = operations.find_event(event_code)
     rows = imports.read_contestants(file)
     count, created = operations.import_contestants(event, rows, actor(), file)
-    click.echo(_("Imported %(count)s contestants into %(code)s (%(created)s new).",
-                 count=count, code=event.code, created=created))
+    return _("Imported %(count)s contestants into %(code)s (%(created)s new).",
+             count=count, code=event.code, created=created)
 
 
 scores_group = AppGroup("scores", help="Marks.")
@@ -137,15 +135,15 @@ scores_group = AppGroup("scores", help="Marks.")
 @click.argument("event_code", metavar="EVENT")
 @click.argument("file", metavar="FILE")
 @writes
-def scores_import(event_code: str, file: str) -> None:
+def scores_import(event_code: str, file: str) -> str:
     """Enter marks from a .csv or .xlsx file (all rows or none)."""
     event = operations.find_event(event_code)
     criteria = {criterion.code: criterion.to_rule() for criterion in event.criteria}
     bibs = {entry.bib for entry in event.entries}
     rows = imports.read_scores(file, criteria, bibs)
     changed = operations.import_scores(event, rows, actor(), file)
-    click.echo(_("Imported %(count)s marks into %(code)s (%(changed)s new or changed).",
-                 count=len(rows), code=event.code, changed=changed))
+    return _("Imported %(count)s marks into %(code)s (%(changed)s new or changed).",
+             count=len(rows), code=event.code, changed=changed)
 
 
 entries_group = AppGroup("entries", help="Contestants' status and time used.")
@@ -155,12 +153,12 @@ entries_group = AppGroup("entries", help="Contestants' status and time used.")
 @click.argument("event_code", metavar="EVENT")
 @click.argument("file", metavar="FILE")
 @writes
-def entries_update(event_code: str, file: str) -> None:
+def entries_update(event_code: str, file: str) -> str:
     """Set status (ok, absent, dq) and time used per contestant."""
     event = operations.find_event(event_code)
     rows = imports.read_entries(file, {entry.bib for entry in event.entries})
     operations.update_entries(event, rows, actor(), file)
-    click.echo(_("Updated %(count)s entries of %(code)s.", count=len(rows), code=event.code))
+    return _("Updated %(count)s entries of %(code)s.", count=len(rows), code=event.code)
 
 
 @click.command("draw")
@@ -168,15 +166,16 @@ def entries_update(event_code: str, file: str) -> None:
 @click.option("--seed", type=click.IntRange(0, 2**62), default=None,
               help="Seed of the draw; the same seed gives the same draw.")
 @writes
-def draw(event_code: str, seed: int | None) -> None:
+def draw(event_code: str, seed: int | None) -> str:
     """Draw lots: station, order and blind code per contestant; the seed is recorded."""
     event = operations.find_event(event_code)
     used = operations.draw_lots(event, actor(), seed)
-    click.echo(_("Drew lots for %(count)s contestants of %(code)s with seed %(seed)s.",
-                 count=len(event.entries), code=event.code, seed=used))
-    click.echo(_("bib\tstation\torder\tblind code"))
+    lines = [_("Drew lots for %(count)s contestants of %(code)s with seed %(seed)s.",
+               count=len(event.entries), code=event.code, seed=used),
+             _("bib\tstation\torder\tblind code")]
     for entry in sorted(event.entries, key=lambda entry: entry.draw_order or 0):
-        click.echo(f"{entry.bib}\t{entry.station}\t{entry.draw_order}\t{entry.blind_code}")
+        lines.append(f"{entry.bib}\t{entry.station}\t{entry.draw_order}\t{entry.blind_code}")
+    return "\n".join(lines)
 
 
 user_group = AppGroup("user", help="Accounts of organisers, chief judges and judges.")
@@ -191,13 +190,14 @@ user_group = AppGroup("user", help="Accounts of organisers, chief judges and jud
               help="The judge's own delegation, for conflicts of interest.")
 @writes
 def user_create(name: str, role: str, password: str | None, display_name: str | None,
-                delegation: str | None) -> None:
+                delegation: str | None) -> str:
     """Create an account; a password is generated and printed when none is given."""
     user, used = operations.create_user(name, role, password, actor(), display_name,
                                         delegation)
-    click.echo(_("Created %(role)s account %(name)s.", role=role, name=user.username))
+    lines = [_("Created %(role)s account %(name)s.", role=role, name=user.username)]
     if password is None:
-        click.echo(_("Password: %(password)s", password=used))
+        lines.append(_("Password: %(password)s", password=used))
+    return "\n".join(lines)
 
 
 judge_group = AppGroup("judge", help="Judges' assignments.")
@@ -208,12 +208,12 @@ judge_group = AppGroup("judge", help="Judges' assignments.")
 @click.argument("judge", metavar="JUDGE")
 @click.argument("criteria", metavar="CRITERION...", nargs=-1, required=True)
 @writes
-def judge_assign(event_code: str, judge: str, criteria: tuple[str, ...]) -> None:
+def judge_assign(event_code: str, judge: str, criteria: tuple[str, ...]) -> str:
     """Let a judge mark those criteria of the event."""
     event = operations.find_event(event_code)
     operations.assign_judge(event, judge, criteria, actor())
-    click.echo(_("%(judge)s now marks %(codes)s of %(code)s.", judge=judge,
-                 codes=", ".join(criteria), code=event.code))
+    return _("%(judge)s now marks %(codes)s of %(code)s.", judge=judge,
+             codes=", ".join(criteria), code=event.code)
 
 
 results_group = AppGroup("results", help="Results.")

@@ -183,8 +183,8 @@ ABSENT_BIB = "23"  # arrived more than 20 minutes late: 缺考
 P1_ALL_JUDGES = 13
 P1_DONE = 19
 P3_DONE = 24
-P2_DONE = 25
-S1_DONE = 27
+P2_DONE = 26
+S1_DONE = 26
 
 
 def database_is_empty() -> bool:
@@ -255,10 +255,12 @@ def contestant_rows(rng: random.Random) -> list[ContestantRow]:
 
 # --- the marks --------------------------------------------------------------------------
 
-def on_step(value: float, criterion: Criterion, low: float = 0) -> Decimal:
-    """`value` as a mark of `criterion`: a multiple of its step, within low..max."""
+def on_step(value: float, criterion: Criterion, low: float = 0,
+            high: float | None = None) -> Decimal:
+    """`value` as a mark of `criterion`: a multiple of its step, within low..high (max)."""
     step = criterion.step or Decimal(1)
-    mark = step * round(min(max(value, low), float(criterion.max_value)) / float(step))
+    top = float(criterion.max_value) if high is None else high
+    mark = step * round(min(max(value, low), top) / float(step))
     mark = min(max(mark, Decimal(0)), criterion.max_value)
     if rules.check_mark(criterion.to_rule(), mark) is not None:  # a bug here, not bad input
         raise ValueError(f"demo mark {mark} does not fit criterion {criterion.code}")
@@ -284,9 +286,9 @@ def enter_marks(rng: random.Random, event: Event, present: list[Entry], mark: _M
     for position, entry in enumerate(present):
         skill = rng.uniform(0.3, 1.0)
         mark(entry, criteria["T1"], THEORY_JUDGE,
-             on_step(58 + 38 * skill + rng.gauss(0, 4), criteria["T1"], low=60))
+             on_step(58 + 38 * skill + rng.gauss(0, 4), criteria["T1"], low=60, high=98))
         if position < P1_DONE:
-            base = 23 + 15 * skill
+            base = 21 + 16 * skill
             if position < P1_ALL_JUDGES:
                 judges = list(P1_JUDGES)
             else:
