@@ -41,11 +41,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
     from . import api, cli, i18n, public
-    from .extensions import csrf, db, migrate
+    from .extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
+    login_manager.init_app(app)
     i18n.init_app(app)
     cli.init_app(app)
     app.register_blueprint(public.bp)

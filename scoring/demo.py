@@ -366,7 +366,8 @@ def load_demo(actor: str) -> str:
           "%(entries)s contestants from %(delegations)s delegations.",
           competition=DEMO_COMPETITION, code=event.code, name=event.name, entries=len(rows),
           delegations=len(DELEGATIONS)),
-        _("Scoring is under way: %(marks)s of %(expected)s marks entered; the board is live "
-          "at /e/%(code)s.", marks=marker.count, expected=expected, code=event.code),
+        _("Scoring is under way: %(marks)s of %(expected)s marks entered; the live results "
+          "are at /api/events/%(code)s/results.", marks=marker.count, expected=expected,
+          code=event.code),
     ])
 
