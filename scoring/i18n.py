@@ -10,10 +10,11 @@ LOCALES = ("zh_CN", "en")
 
 
 def select_locale() -> str:
+    """On the web: the person's choice (?lang= or the cookie), else Chinese. On the command
+    line: SCORING_LOCALE, else Chinese."""
     if has_request_context():
         chosen = request.args.get("lang") or request.cookies.get("lang")
-        if chosen in LOCALES:
-            return chosen
+        return chosen if chosen in LOCALES else "zh_CN"
     configured = current_app.config.get("SCORING_LOCALE")
     return configured if configured in LOCALES else "zh_CN"
 

@@ -27,7 +27,7 @@ def messages_in_code() -> dict[str, str]:
 
 
 def test_every_message_has_a_chinese_translation() -> None:
-    with (ROOT / "scoring/translations/zh_CN/LC_MESSAGES/messages.po").open("rb") as po:
+    with (ROOT / "scoring/translations/zh_Hans_CN/LC_MESSAGES/messages.po").open("rb") as po:
         catalogue = read_po(po)
     missing = []
     for text, where in messages_in_code().items():
