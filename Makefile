@@ -12,7 +12,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 WORKERS ?= 2
 
-.PHONY: setup run test test-sqlite test-postgres messages bench clean
+.PHONY: setup run test test-sqlite test-postgres messages bench screenshots clean
 
 setup: $(STAMP) $(HTMX_STAMP) $(MO)
 
@@ -57,3 +57,7 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) static/vendor $(MO) .pytest_cache
+
+# Screenshots of the pages in docs/screenshots (phone, tablet, big screen; both languages).
+screenshots: setup
+	SCORING_SCREENSHOTS=1 $(BIN)/python -m pytest -q -m browser
