@@ -28,6 +28,7 @@ from .results import event_results
 from .scheme import parse_scheme
 
 F = TypeVar("F", bound=Callable[..., Any])
+MIGRATIONS = str(Path(__file__).parent / "migrations")
 
 
 def actor() -> str:
@@ -50,7 +51,11 @@ def writes(function: F) -> F:
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if not inspect(db.engine).has_table("events"):
-            fail([_("the database has no tables yet: run “scoring init-db” first")])
+            if inspect(db.engine).get_table_names():
+                fail([_("the database has no tables yet: run “scoring init-db” first")])
+            # A brand-new database: create the schema, as init-db would.
+            upgrade(directory=MIGRATIONS)
+            click.echo(_("Created the database schema (scoring init-db)."), err=True)
         try:
             output = function(*args, **kwargs)
             db.session.commit()
@@ -76,7 +81,7 @@ def read_text(path: str) -> str:
 @click.command("init-db")
 def init_db() -> None:
     """Create or upgrade the database schema (safe to run again)."""
-    upgrade(directory=str(Path(__file__).parent / "migrations"))
+    upgrade(directory=MIGRATIONS)
     click.echo(_("The database is ready: %(url)s", url=db.engine.url.render_as_string()))
 
 

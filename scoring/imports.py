@@ -265,6 +265,24 @@ def read_contestants(path: str | Path, data: bytes | None = None) -> list[Contes
     return records
 
 
+def bib_finder(bibs: Iterable[str]) -> Callable[[str], str | None]:
+    """Find a registered bib as typed, or as Excel shows it after eating leading zeros
+    ("03" typed in a number cell becomes 3), when that is unambiguous."""
+    registered = set(bibs)
+    by_number: dict[str, list[str]] = {}
+    for bib in registered:
+        if bib.isdigit():
+            by_number.setdefault(bib.lstrip("0"), []).append(bib)
+
+    def find(text: str) -> str | None:
+        if text in registered:
+            return text
+        candidates = by_number.get(text.lstrip("0"), []) if text.isdigit() else []
+        return candidates[0] if len(candidates) == 1 else None
+
+    return find
+
+
 # --- scores -----------------------------------------------------------------------------
 
 SCORE_COLUMNS = {"bib": "参赛号", "criterion": "评分项", "judge": "裁判", "score": "分数"}
@@ -312,12 +330,14 @@ def read_scores(path: str | Path, criteria: dict[str, rules.CriterionRule], bibs
     problems: list[Problem] = []
     records = []
     seen: dict[tuple[str, str, str], int] = {}
+    find_bib = bib_finder(bibs)
     for row, cells in table.rows:
         before = len(problems)
-        bib = table.cell(cells, "bib")
-        if bib not in bibs:
+        typed = table.cell(cells, "bib")
+        bib = find_bib(typed) or typed
+        if find_bib(typed) is None:
             problems.append(table.problem(row, "bib", _(
-                "no contestant with bib “%(bib)s” in this event", bib=bib)))
+                "no contestant with bib “%(bib)s” in this event", bib=typed)))
         code = table.cell(cells, "criterion")
         criterion = criteria.get(code)
         if criterion is None:
@@ -392,12 +412,14 @@ def read_entries(path: str | Path, bibs: set[str], data: bytes | None = None) ->
     problems: list[Problem] = []
     records = []
     seen: dict[str, int] = {}
+    find_bib = bib_finder(bibs)
     for row, cells in table.rows:
         before = len(problems)
-        bib = table.cell(cells, "bib")
-        if bib not in bibs:
+        typed = table.cell(cells, "bib")
+        bib = find_bib(typed) or typed
+        if find_bib(typed) is None:
             problems.append(table.problem(row, "bib", _(
-                "no contestant with bib “%(bib)s” in this event", bib=bib)))
+                "no contestant with bib “%(bib)s” in this event", bib=typed)))
         elif bib in seen:
             problems.append(table.problem(row, "bib", _(
                 "bib %(bib)s is already used in row %(other)s", bib=bib, other=seen[bib])))

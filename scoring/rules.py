@@ -291,16 +291,17 @@ class _Plan:
     """
 
     def __init__(self, scheme: Scheme) -> None:
-        self.scheme = scheme
         self.decimals = scheme.decimals
         self.stage = scheme.rounding == "stage"
         self.section_codes = [section.code for section in scheme.sections]
         known = set(self.section_codes)
-        self.criteria = []
+        # Per criterion: code, judges, rule, max_spread, signed weight as numerator and
+        # denominator, and the section it adds to (None when not among the scheme's sections).
+        self.criteria: list[tuple[str, int, str, Decimal | None, int, int, str | None]] = []
         for criterion in scheme.criteria:
-            weight = Fraction(criterion.sign) * criterion.weight
+            weight = criterion.sign * Fraction(criterion.weight)
             self.criteria.append((
-                criterion, criterion.code, criterion.judges, criterion.aggregate,
+                criterion.code, criterion.judges, criterion.aggregate,
                 criterion.max_spread, weight.numerator, weight.denominator,
                 criterion.section if criterion.section in known else None,
             ))
@@ -320,10 +321,13 @@ class _Plan:
 
     def aggregate(self, rule: str, marks: Sequence[Number]) -> tuple[int, int]:
         """The exact aggregate, as `aggregate(rule, marks)`, as a (numerator, denominator)."""
-        if rule not in _INTEGER_AGGREGATES or AGGREGATES.get(rule) is not _INTEGER_AGGREGATES[rule]:
+        if rule not in _INTEGER_RULES:  # another rule, or an unknown one (KeyError)
             exact = aggregate(rule, marks)
             return exact.numerator, exact.denominator
-        ratios = [self.ratio(mark) for mark in marks]
+        try:
+            ratios = [self.ratios[mark] for mark in marks]
+        except (KeyError, TypeError):  # a mark not seen yet
+            ratios = [self.ratio(mark) for mark in marks]
         denominators = {denominator for _, denominator in ratios}
         if len(denominators) == 1:
             (common,) = denominators
@@ -352,8 +356,7 @@ class _Plan:
         spread: list[str] = []
         terms: list[tuple[int, int]] = []
         by_section: dict[str, list[tuple[int, int]]] = {code: [] for code in self.section_codes}
-        for (criterion, code, judges, rule, max_spread, numerator, denominator,
-             section) in self.criteria:
+        for code, judges, rule, max_spread, numerator, denominator, section in self.criteria:
             marks = entry.marks.get(code, ())
             missing[code] = max(0, judges - len(marks)) if scored else 0
             if max_spread is not None and len(marks) >= 2:
@@ -390,7 +393,7 @@ class _Plan:
         )
 
 
-_INTEGER_AGGREGATES = dict(AGGREGATES)  # the rules `_Plan.aggregate` computes on integers
+_INTEGER_RULES = ("mean", "trimmed", "median")  # the rules `_Plan.aggregate` does on integers
 
 
 def score_entry(scheme: Scheme, entry: EntryInput) -> EntryResult:

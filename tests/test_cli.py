@@ -184,7 +184,7 @@ def test_users_and_assignments(runner: FlaskCliRunner) -> None:
     assert count(Assignment) == 2
 
 
-def test_commands_before_init_db_say_what_to_do(app: Flask, runner: FlaskCliRunner,
+def test_a_command_on_a_new_database_creates_the_schema(app: Flask, runner: FlaskCliRunner,
                                                 tmp_path: Path) -> None:
     from scoring import create_app
 
@@ -194,8 +194,9 @@ def test_commands_before_init_db_say_what_to_do(app: Flask, runner: FlaskCliRunn
         result = empty.test_cli_runner().invoke(args=["event", "import",
                                                       str(EXAMPLE_B / "scheme.toml")])
         db.engine.dispose()
-    assert result.exit_code == 1
-    assert "scoring init-db" in result.stderr
+    assert result.exit_code == 0, result.output
+    assert "Created the database schema" in result.stderr
+    assert "Created event EX-B" in result.stdout
 
 
 def test_chinese_is_the_default_language(schema: str, tmp_path: Path) -> None:
@@ -215,3 +216,19 @@ def test_chinese_is_the_default_language(schema: str, tmp_path: Path) -> None:
 @pytest.mark.parametrize("command", [["--help"], ["results", "export", "--help"]])
 def test_help(runner: FlaskCliRunner, command: list[str]) -> None:
     assert "Usage" in run(runner, *command)
+
+
+def test_scores_from_excel_find_bibs_that_lost_their_leading_zero(
+        runner: FlaskCliRunner, tmp_path: Path) -> None:
+    run(runner, "event", "import", EXAMPLE_B / "scheme.toml")
+    run(runner, "contestants", "import", "EX-B", EXAMPLE_B / "contestants.csv")
+    book = Workbook()
+    book.active.append(["参赛号", "评分项", "裁判", "分数"])
+    book.active.append([3, "T", "e", 92])
+    book.active.append([7, "P", "e", 90.5])
+    path = tmp_path / "marks.xlsx"
+    book.save(path)
+    run(runner, "scores", "import", "EX-B", path)
+    marks = {(mark.entry.bib, mark.criterion.code): str(mark.value)
+             for mark in db.session.scalars(select(Mark))}
+    assert marks == {("03", "T"): "92", ("07", "P"): "90.5"}
