@@ -13,7 +13,8 @@ from typing import Any
 
 from flask_login import UserMixin
 from sqlalchemy import (
-    BigInteger, CheckConstraint, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint,
+    BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text,
+    UniqueConstraint, true as sa_true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -106,6 +107,8 @@ class Event(db.Model):
     draw_seed: Mapped[int | None] = mapped_column(BigInteger)
     drawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     results_version: Mapped[int] = mapped_column(Integer, default=1)
+    # Judges may not mark entries of the delegation on their account (conflict of interest).
+    conflict_check: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     competition: Mapped[Competition] = relationship(back_populates="events")
@@ -298,7 +301,7 @@ class Mark(db.Model):
     """One judge's mark for one entry on one criterion; its history is in `revisions`.
 
     `judge` is the judge's account name, or the label of an imported objective result
-    (then `user_id` is empty). `version` counts revisions, for conflict detection.
+    (then `user_id` is empty). `version` counts changes, for conflict detection.
     """
 
     __tablename__ = "marks"
@@ -314,9 +317,11 @@ class Mark(db.Model):
     judge: Mapped[str] = mapped_column(String(80))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     value: Mapped[Decimal] = mapped_column(ExactDecimal)
-    version: Mapped[int] = mapped_column(Integer, default=1)
-    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # SQLAlchemy counts versions and refuses an update of a version someone else changed.
+    __mapper_args__ = {"version_id_col": version}
 
     entry: Mapped[Entry] = relationship(back_populates="marks")
     criterion: Mapped[Criterion] = relationship()
@@ -362,3 +367,45 @@ class AuditEvent(db.Model):
     @property
     def details(self) -> dict[str, Any]:
         return json.loads(self.details_json)
+
+
+class SignOff(db.Model):
+    """A judge signed their sheet for a criterion; later changes go through the chief judge."""
+
+    __tablename__ = "sign_offs"
+    __table_args__ = (UniqueConstraint("user_id", "criterion_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    criterion_id: Mapped[int] = mapped_column(ForeignKey("criteria.id", ondelete="CASCADE"))
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LoginFailure(db.Model):
+    """A failed sign-in, kept in the database so every worker throttles alike."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        Index("login_failures_username", "username", "created_at"),
+        Index("login_failures_address", "address", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80))
+    address: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SignInLink(db.Model):
+    """A revocable, expiring sign-in link for a judge's QR card; only its hash is stored."""
+
+    __tablename__ = "sign_in_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()

@@ -238,14 +238,13 @@ def set_mark(entry: Entry, criterion: Criterion, judge: str, value: Decimal, *, 
              reason: str | None = None, client_token: str | None = None) -> Mark:
     """Create or change one mark, with its revision. The caller has checked the value."""
     if mark is None:
-        mark = Mark(entry=entry, criterion=criterion, judge=judge, value=value, version=1,
+        mark = Mark(entry=entry, criterion=criterion, judge=judge, value=value,
                     user_id=user.id if user else None)
         db.session.add(mark)
         old = None
     else:
         old = mark.value
         mark.value = value
-        mark.version += 1
         mark.updated_at = utcnow()
     db.session.add(MarkRevision(mark=mark, old_value=old, new_value=value,
                                 user_id=user.id if user else None, actor=actor, source=source,

@@ -35,7 +35,7 @@ def test_a_mark_is_unique_per_entry_criterion_and_judge(runner: FlaskCliRunner) 
     load_example_b(runner)
     mark = db.session.scalars(select(Mark)).first()
     db.session.add(Mark(entry_id=mark.entry_id, criterion_id=mark.criterion_id,
-                        judge=mark.judge, value=Decimal(1), version=1))
+                        judge=mark.judge, value=Decimal(1)))
     with pytest.raises(IntegrityError):
         db.session.flush()
     db.session.rollback()
@@ -46,7 +46,7 @@ def test_a_mark_is_never_negative(runner: FlaskCliRunner) -> None:
     entry = db.session.scalars(select(Entry)).first()
     criterion = db.session.scalars(select(Criterion)).first()
     db.session.add(Mark(entry_id=entry.id, criterion_id=criterion.id, judge="x",
-                        value=Decimal(-1), version=1))
+                        value=Decimal(-1)))
     with pytest.raises(IntegrityError):
         db.session.flush()
     db.session.rollback()
