@@ -14,15 +14,16 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from flask import Flask
+from flask import Flask, current_app, url_for
 from flask.cli import AppGroup, FlaskGroup
 from flask_babel import gettext as _
 from flask_migrate import upgrade
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 
+from . import auth, exports, imports, operations
 from . import demo as demo_module
-from . import exports, imports, operations
 from .extensions import db
+from .models import User
 from .problems import InputError, Problem
 from .results import event_results
 from .scheme import parse_scheme
@@ -203,6 +204,36 @@ def user_create(name: str, role: str, password: str | None, display_name: str | 
     if password is None:
         lines.append(_("Password: %(password)s", password=used))
     return "\n".join(lines)
+
+
+@user_group.command("link")
+@click.argument("name", metavar="NAME")
+@click.option("--hours", type=click.IntRange(1, 24 * 14), default=24,
+              help="How long the link stays valid (default 24).")
+@click.option("--base-url", default="http://127.0.0.1:5000",
+              help="The address tablets reach the server at.")
+@click.option("-o", "--output", default=None, help="Also write the QR code as an SVG file.")
+@click.option("--revoke", is_flag=True, help="Revoke every link of this account instead.")
+@writes
+def user_link(name: str, hours: int, base_url: str, output: str | None, revoke: bool) -> str:
+    """Make a sign-in link (print it as a QR code) for an account, or revoke its links."""
+    user = db.session.scalar(select(User).where(User.username == name))
+    if user is None:
+        raise InputError(Problem(_("no account named “%(name)s”", name=name), field="NAME"))
+    if revoke:
+        count = auth.revoke_sign_in_links(user, actor())
+        return _("Revoked %(count)s sign-in links of %(name)s.", count=count, name=name)
+    token = auth.create_sign_in_link(user, hours, actor())
+    with current_app.test_request_context(base_url=base_url):
+        url = url_for("auth.link_login", token=token, _external=True)
+    if output:
+        try:
+            Path(output).write_text(auth.qr_svg(url), encoding="utf-8")
+        except OSError as error:
+            raise InputError(Problem(_("cannot write the file: %(error)s",
+                                       error=error.strerror), file=output)) from None
+    return "\n".join([_("Sign-in link for %(name)s, valid for %(hours)s hours:", name=name,
+                        hours=hours), url])
 
 
 judge_group = AppGroup("judge", help="Judges' assignments.")

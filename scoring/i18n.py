@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Flask, current_app, has_request_context, request
 
+from flask_babel import refresh
+
 from .extensions import babel
 
 LOCALES = ("zh_CN", "en")
@@ -21,6 +23,9 @@ def select_locale() -> str:
 
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
+    # Flask-Babel caches the locale on the app context, which a request may share with the
+    # command or test around it: choose afresh for every request.
+    app.before_request(refresh)
 
     @app.context_processor
     def locale_context() -> dict[str, object]:

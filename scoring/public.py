@@ -6,24 +6,13 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, redirect, render_template, request
 from flask.typing import ResponseReturnValue
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from .extensions import db
 from .i18n import LOCALES
 from .models import Competition
 
-VISIBILITY_LABELS = {
-    "hidden": _l("hidden"), "live": _l("live (provisional)"), "frozen": _l("frozen"),
-    "published": _l("published"),
-}
-
 bp = Blueprint("public", __name__)
-
-
-@bp.app_template_global()
-def visibility_label(visibility: str) -> str:
-    return str(VISIBILITY_LABELS.get(visibility, visibility))
 
 
 @bp.get("/")

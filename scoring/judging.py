@@ -1,0 +1,148 @@
+"""The judges' tablet pages: home with progress, blind mark sheets, instant saves, sign-off."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import select
+
+from . import marking
+from .auth import role_required
+from .extensions import db
+from .models import Assignment, Criterion, Entry, Event
+
+bp = Blueprint("judging", __name__, url_prefix="/judge")
+JUDGES = ("judge", "chief")
+
+
+def assigned_criterion(event_code: str, criterion_code: str) -> tuple[Event, Criterion]:
+    """The event and criterion, if this judge is assigned to it: 404 or 403 otherwise."""
+    event = db.session.scalar(select(Event).where(Event.code == event_code))
+    criterion = next((c for c in event.criteria if c.code == criterion_code),
+                     None) if event else None
+    if event is None or criterion is None:
+        abort(404)
+    if not marking.is_assigned(current_user, criterion):
+        abort(403)
+    return event, criterion
+
+
+def assigned_criteria(event: Event) -> list[Criterion]:
+    ids = set(db.session.scalars(select(Assignment.criterion_id).where(
+        Assignment.user_id == current_user.id)))
+    return [criterion for criterion in event.criteria if criterion.id in ids]
+
+
+@bp.get("")
+@role_required(*JUDGES)
+def home() -> ResponseReturnValue:
+    events = db.session.scalars(
+        select(Event).join(Criterion).join(Assignment)
+        .where(Assignment.user_id == current_user.id).distinct().order_by(Event.id)).all()
+    cards = []
+    for event in events:
+        entries = marking.markable_entries(event)
+        sheets = [(criterion, marking.progress(current_user, event, criterion, entries),
+                   marking.is_signed(current_user, criterion))
+                  for criterion in assigned_criteria(event)]
+        cards.append((event, entries, sheets))
+    return render_template("judge/home.html", cards=cards)
+
+
+def sheet_context(event: Event, criterion: Criterion) -> dict[str, object]:
+    entries = marking.markable_entries(event)
+    marks = marking.judge_marks(current_user, criterion)
+    return {
+        "event": event, "criterion": criterion,
+        "rows": [row(event, criterion, entry, marks.get(entry.id)) for entry in entries],
+        "progress": marking.progress(current_user, event, criterion, entries),
+        "signed": marking.is_signed(current_user, criterion),
+        "locked": marking.event_refusal(event),
+    }
+
+
+def row(event: Event, criterion: Criterion, entry: Entry, mark: object,
+        outcome: marking.Outcome | None = None) -> dict[str, object]:
+    return {"entry": entry, "criterion": criterion, "mark": mark, "outcome": outcome,
+            "refusal": marking.entry_refusal(current_user, event, entry)}
+
+
+@bp.get("/<event_code>/<criterion_code>")
+@role_required(*JUDGES)
+def sheet(event_code: str, criterion_code: str) -> ResponseReturnValue:
+    event, criterion = assigned_criterion(event_code, criterion_code)
+    return render_template("judge/sheet.html", **sheet_context(event, criterion))
+
+
+@bp.get("/<event_code>/code/<blind_code>")
+@role_required(*JUDGES)
+def entry_sheet(event_code: str, blind_code: str) -> ResponseReturnValue:
+    """All of this judge's criteria for one blind code."""
+    event = db.session.scalar(select(Event).where(Event.code == event_code))
+    if event is None:
+        abort(404)
+    entry = db.session.scalar(select(Entry).where(Entry.event_id == event.id,
+                                                  Entry.blind_code == blind_code))
+    criteria = assigned_criteria(event)
+    if entry is None or not criteria:
+        abort(404)
+    rows = [row(event, criterion, entry, marking.judge_marks(current_user, criterion).get(
+        entry.id)) for criterion in criteria]
+    return render_template("judge/entry.html", event=event, entry=entry, rows=rows,
+                           locked=marking.event_refusal(event), signed={
+                               criterion.id: marking.is_signed(current_user, criterion)
+                               for criterion in criteria})
+
+
+@bp.get("/<event_code>/code")
+@role_required(*JUDGES)
+def find_code(event_code: str) -> ResponseReturnValue:
+    code = request.args.get("code", "").strip().upper()
+    return redirect(url_for("judging.entry_sheet", event_code=event_code, blind_code=code))
+
+
+def marked_entry(event: Event, entry_id: int) -> Entry:
+    entry = db.session.get(Entry, entry_id)
+    if entry is None or entry.event_id != event.id or entry.blind_code is None:
+        abort(404)
+    return entry
+
+
+@bp.get("/<event_code>/<criterion_code>/<int:entry_id>")
+@role_required(*JUDGES)
+def row_view(event_code: str, criterion_code: str, entry_id: int) -> ResponseReturnValue:
+    """One row as saved, for "keep the saved value" after a conflict."""
+    event, criterion = assigned_criterion(event_code, criterion_code)
+    entry = marked_entry(event, entry_id)
+    mark = marking.judge_marks(current_user, criterion).get(entry.id)
+    return render_template("judge/_row.html", row=row(event, criterion, entry, mark),
+                           view="entry" if request.args.get("view") == "entry" else "sheet",
+                           event=event, disabled=False)
+
+
+@bp.post("/<event_code>/<criterion_code>/<int:entry_id>")
+@role_required(*JUDGES)
+def save(event_code: str, criterion_code: str, entry_id: int) -> ResponseReturnValue:
+    event, criterion = assigned_criterion(event_code, criterion_code)
+    entry = marked_entry(event, entry_id)
+    version = request.form.get("version", "")
+    outcome = marking.save_judge_mark(
+        current_user, event, criterion, entry, request.form.get("value", ""),
+        token=(request.form.get("token") or "")[:64] or None,
+        seen_version=int(version) if version.isdigit() else None)
+    view = "entry" if request.form.get("view") == "entry" else "sheet"
+    return render_template(
+        "judge/_save.html", row=row(event, criterion, entry, outcome.mark, outcome),
+        view=view, event=event,
+        progress=marking.progress(current_user, event, criterion))
+
+
+@bp.post("/<event_code>/<criterion_code>/sign")
+@role_required(*JUDGES)
+def sign(event_code: str, criterion_code: str) -> ResponseReturnValue:
+    event, criterion = assigned_criterion(event_code, criterion_code)
+    problem = marking.sign_off(current_user, event, criterion)
+    context = sheet_context(event, criterion)
+    return render_template("judge/sheet.html", sign_problem=problem, **context), \
+        (200 if problem is None else 409)

@@ -1,0 +1,26 @@
+"""The words people see for the states and codes stored in the database."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+LABELS = {
+    "visibility": {"hidden": _l("hidden"), "live": _l("live (provisional)"),
+                   "frozen": _l("frozen"), "published": _l("published")},
+    "state": {"setup": _l("setting up"), "registration": _l("registration"),
+              "drawn": _l("lots drawn"), "scoring": _l("scoring"), "locked": _l("locked"),
+              "published": _l("published")},
+    "status": {"ok": _l("ok"), "absent": _l("absent"), "dq": _l("disqualified")},
+    "source": {"import": _l("import"), "judge": _l("judge"), "chief": _l("chief judge"),
+               "demo": _l("demo")},
+}
+
+
+def label(kind: str, code: str) -> str:
+    return str(LABELS[kind].get(code, code))
+
+
+def init_app(app: Flask) -> None:
+    for kind in LABELS:
+        app.add_template_global(lambda code, kind=kind: label(kind, code), f"{kind}_label")

@@ -1,0 +1,96 @@
+"""Set-up shared by the judging tests: a small drawn event with two judges and a chief."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from flask.testing import FlaskCliRunner, FlaskClient
+from sqlalchemy import select
+
+from scoring.extensions import db
+from scoring.models import Criterion, Entry, Event, Mark
+
+from .test_cli import EXAMPLE_B, run
+
+PASSWORD = "correct-horse"
+
+SCHEME = """code = "J"
+name = "焊工评分"
+[[sections]]
+code = "p"
+name = "实操"
+[[criteria]]
+code = "V"
+name = "外观检验"
+section = "p"
+max = 40
+step = 0.5
+judges = 2
+max_spread = 5
+[[criteria]]
+code = "R"
+name = "射线探伤"
+section = "p"
+max = 30
+judges = 1
+"""
+
+
+@dataclass
+class Judged:
+    event: Event
+    entries: list[Entry]  # by blind code
+
+    def criterion(self, code: str) -> Criterion:
+        return next(c for c in self.event.criteria if c.code == code)
+
+
+def set_up_event(runner: FlaskCliRunner, tmp_path) -> Judged:  # type: ignore[no-untyped-def]
+    scheme = tmp_path / "scheme.toml"
+    scheme.write_text(SCHEME, encoding="utf-8")
+    run(runner, "event", "import", scheme)
+    run(runner, "contestants", "import", "J", EXAMPLE_B / "contestants.csv")
+    run(runner, "draw", "J", "--seed", "1")
+    run(runner, "user", "create", "judge1", "--role", "judge", "--password", PASSWORD)
+    run(runner, "user", "create", "judge2", "--role", "judge", "--password", PASSWORD)
+    run(runner, "user", "create", "chief", "--role", "chief", "--password", PASSWORD)
+    run(runner, "user", "create", "boss", "--role", "organiser", "--password", PASSWORD)
+    run(runner, "judge", "assign", "J", "judge1", "V")
+    run(runner, "judge", "assign", "J", "judge2", "V", "R")
+    event = db.session.scalar(select(Event).where(Event.code == "J"))
+    event.state = "scoring"
+    db.session.commit()
+    entries = list(db.session.scalars(select(Entry).where(Entry.event_id == event.id)
+                                      .order_by(Entry.blind_code)))
+    return Judged(event, entries)
+
+
+def csrf_token(client: FlaskClient, url: str = "/login") -> str:
+    page = client.get(url).get_data(as_text=True)
+    match = re.search(r'name="csrf-token" content="([^"]+)"', page)
+    assert match, page[:500]
+    return match.group(1)
+
+
+def sign_in(client: FlaskClient, username: str, password: str = PASSWORD) -> str:
+    """Sign in through the form; returns the page's CSRF token for later posts."""
+    token = csrf_token(client)
+    response = client.post("/login", data={"username": username, "password": password,
+                                           "csrf_token": token})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return csrf_token(client, "/")
+
+
+def save(client: FlaskClient, token: str, entry: Entry, value: str, criterion: str = "V",
+         version: str = "", request_token: str | None = None, event: str = "J"):  # type: ignore[no-untyped-def]
+    return client.post(f"/judge/{event}/{criterion}/{entry.id}", data={
+        "value": value, "version": version, "token": request_token or "", "view": "sheet"},
+        headers={"HX-Request": "true", "X-CSRFToken": token})
+
+
+def marks_of(entry: Entry, criterion: str = "V") -> dict[str, str]:
+    db.session.expire_all()
+    return {mark.judge: str(mark.value) for mark in db.session.scalars(
+        select(Mark).join(Criterion).where(Mark.entry_id == entry.id,
+                                           Criterion.code == criterion))}
