@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask, request
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
@@ -61,6 +62,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error: CSRFError):  # type: ignore[no-untyped-def]
+        if not current_user.is_authenticated:
+            # The session (and its token) is gone: ask to sign in again, keeping the page.
+            return auth.unauthorized()
         # Said in words, so an htmx save shows it beside the field instead of failing blankly.
         return _("The page is out of date (security token): reload it."), 400
 
