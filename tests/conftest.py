@@ -73,6 +73,7 @@ def make_app(database_url: str, **config: object) -> Flask:
         "SECRET_KEY": "test-only",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SCORING_LOCALE": "en",
+        "SCORING_PASSWORD_METHOD": "scrypt:1024:8:1",  # fast in tests, same algorithm
         **config,
     })
 

@@ -62,7 +62,8 @@ def test_judge_marks_signs_and_chief_corrects(browser, live_server: str,  # type
 
     enter(page, 0, "35.5")
     page.wait_for_selector("#progress-%d:has-text('1 / 5')" % judged.criterion("V").id)
-    assert "state-saved" in row(page, 0).get_attribute("class")
+    page.wait_for_selector(".mark-row.state-saved")
+    assert "已保存" in row(page, 0).inner_text()
     enter(page, 1, "45")  # above the maximum of 40
     page.wait_for_selector(".mark-row.state-invalid")
     assert "超过满分 40" in row(page, 1).inner_text()
