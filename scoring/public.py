@@ -38,3 +38,9 @@ def language(code: str) -> ResponseReturnValue:
     response = redirect(target.rstrip("?") or "/")
     response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
     return response
+
+
+@bp.get("/healthz")
+def health() -> ResponseReturnValue:
+    """For load balancers and the benchmarks' hello-world baseline: no database, no session."""
+    return "ok", 200, {"Content-Type": "text/plain; charset=utf-8"}
