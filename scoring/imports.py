@@ -283,6 +283,17 @@ def bib_finder(bibs: Iterable[str]) -> Callable[[str], str | None]:
     return find
 
 
+def registered_bib(table: Table, row: int, cells: list[str],
+                   find_bib: Callable[[str], str | None], problems: list[Problem]) -> str | None:
+    """The row's bib as registered in the event, or None with a problem noted."""
+    typed = table.cell(cells, "bib")
+    bib = find_bib(typed)
+    if bib is None:
+        problems.append(table.problem(row, "bib", _(
+            "no contestant with bib “%(bib)s” in this event", bib=typed)))
+    return bib
+
+
 # --- scores -----------------------------------------------------------------------------
 
 SCORE_COLUMNS = {"bib": "参赛号", "criterion": "评分项", "judge": "裁判", "score": "分数"}
@@ -333,11 +344,7 @@ def read_scores(path: str | Path, criteria: dict[str, rules.CriterionRule], bibs
     find_bib = bib_finder(bibs)
     for row, cells in table.rows:
         before = len(problems)
-        typed = table.cell(cells, "bib")
-        bib = find_bib(typed) or typed
-        if find_bib(typed) is None:
-            problems.append(table.problem(row, "bib", _(
-                "no contestant with bib “%(bib)s” in this event", bib=typed)))
+        bib = registered_bib(table, row, cells, find_bib, problems)
         code = table.cell(cells, "criterion")
         criterion = criteria.get(code)
         if criterion is None:
@@ -415,15 +422,12 @@ def read_entries(path: str | Path, bibs: set[str], data: bytes | None = None) ->
     find_bib = bib_finder(bibs)
     for row, cells in table.rows:
         before = len(problems)
-        typed = table.cell(cells, "bib")
-        bib = find_bib(typed) or typed
-        if find_bib(typed) is None:
-            problems.append(table.problem(row, "bib", _(
-                "no contestant with bib “%(bib)s” in this event", bib=typed)))
-        elif bib in seen:
+        bib = registered_bib(table, row, cells, find_bib, problems)
+        if bib is not None and bib in seen:
             problems.append(table.problem(row, "bib", _(
                 "bib %(bib)s is already used in row %(other)s", bib=bib, other=seen[bib])))
-        seen.setdefault(bib, row)
+        if bib is not None:
+            seen.setdefault(bib, row)
         status_text = table.cell(cells, "status")
         status = STATUS_WORDS.get(status_text.lower()) if status_text else None
         if status_text and status is None:

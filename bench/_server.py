@@ -1,0 +1,205 @@
+"""Shared by the HTTP benchmarks: a temporary database and a real gunicorn server on it.
+
+    with temporary_site("postgres") as site:   # or "sqlite"
+        site.cli("init-db")                      # .venv/bin/scoring with the site's env
+        with Gunicorn(site, workers=2) as server:
+            server.url                           # http://127.0.0.1:PORT, /healthz answered
+
+A site is an instance directory (SCORING_INSTANCE_PATH) and a fresh database: an SQLite
+file in that directory, or a database `scoring_bench_<random>` created on the PostgreSQL
+server at SCORING_TEST_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/postgres)
+and dropped at the end, even on failure. Only the standard library and the project's venv.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_ADMIN = os.environ.get("SCORING_TEST_POSTGRES_URL",
+                                "postgresql://postgres@127.0.0.1:5432/postgres")
+BACKENDS = ("sqlite", "postgres")
+
+
+def venv_bin(name: str) -> str:
+    """A console script of the interpreter running us (the project's venv), by full path."""
+    for folder in (Path(sys.executable).parent, ROOT / ".venv" / "bin"):
+        if (folder / name).exists():
+            return str(folder / name)
+    raise SystemExit(f"cannot find {name!r} next to {sys.executable} or in {ROOT}/.venv/bin: "
+                     "run with the project's venv (.venv/bin/python)")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def app_url(admin_url: str, database: str) -> str:
+    """The SQLAlchemy URL of `database` on the server of the psycopg URL `admin_url`."""
+    parts = urlsplit(admin_url)
+    return urlunsplit(("postgresql+psycopg", parts.netloc, f"/{database}", parts.query, ""))
+
+
+@dataclass
+class Site:
+    """An instance directory and a database; `env` is what the CLI and gunicorn run with."""
+
+    backend: str
+    instance: Path
+    database_url: str  # SQLAlchemy URL, as SCORING_DATABASE_URL
+    database_name: str
+    env: dict[str, str] = field(default_factory=dict)
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run `scoring ARGS...`; on failure raise with its output."""
+        done = subprocess.run([venv_bin("scoring"), *args], cwd=ROOT, env=self.env,
+                              capture_output=True, text=True)
+        if check and done.returncode != 0:
+            raise RuntimeError(f"scoring {' '.join(args)} exited {done.returncode}:\n"
+                               f"{done.stdout}{done.stderr}")
+        return done
+
+    def engine(self):  # type: ignore[no-untyped-def]
+        """A SQLAlchemy engine on the site's database (dispose() it when done)."""
+        from sqlalchemy import create_engine
+        from sqlalchemy.pool import NullPool
+
+        return create_engine(self.database_url, poolclass=NullPool)
+
+
+def postgres_admin():  # type: ignore[no-untyped-def]
+    import psycopg
+
+    try:
+        return psycopg.connect(POSTGRES_ADMIN, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as error:
+        raise SystemExit(f"no PostgreSQL server at {POSTGRES_ADMIN} "
+                         f"(set SCORING_TEST_POSTGRES_URL): {error}".strip()) from None
+
+
+@contextmanager
+def temporary_site(backend: str, keep: bool = False) -> Iterator[Site]:
+    """A fresh instance directory and database; both are removed at the end."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}")
+    instance = Path(tempfile.mkdtemp(prefix=f"scoring-bench-{backend}-"))
+    name = ""
+    try:
+        if backend == "sqlite":
+            name = str(instance / "scoring.sqlite3")
+            url = f"sqlite:///{name}"
+        else:
+            name = f"scoring_bench_{secrets.token_hex(4)}"
+            with postgres_admin() as admin:
+                admin.execute(f'CREATE DATABASE "{name}"')
+            url = app_url(POSTGRES_ADMIN, name)
+        env = {key: value for key, value in os.environ.items()
+               if not key.startswith(("SCORING_", "FLASK_", "GUNICORN_"))}
+        env.update(SCORING_INSTANCE_PATH=str(instance), SCORING_DATABASE_URL=url,
+                   SCORING_LOCALE="en", PYTHONUNBUFFERED="1")
+        yield Site(backend, instance, url, name, env)
+    finally:
+        if backend == "postgres" and name:
+            with postgres_admin() as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not keep:
+            shutil.rmtree(instance, ignore_errors=True)
+
+
+def http_get(host: str, port: int, path: str, timeout: float = 2.0) -> tuple[int, bytes]:
+    connection = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+class Gunicorn:
+    """`gunicorn --workers W --threads T --bind 127.0.0.1:PORT 'scoring:create_app()'` on a
+    site, on a free port; its stderr goes to `stderr_path` in the instance directory."""
+
+    def __init__(self, site: Site, workers: int = 2, threads: int = 4,
+                 extra_args: tuple[str, ...] = (), ready_timeout: float = 30.0) -> None:
+        self.site = site
+        self.workers = workers
+        self.threads = threads
+        self.extra_args = extra_args
+        self.ready_timeout = ready_timeout
+        self.host = "127.0.0.1"
+        self.port = 0
+        self.process: subprocess.Popen[bytes] | None = None
+        self.stderr_path = site.instance / "gunicorn.stderr"
+        self.command: list[str] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> None:
+        self.port = free_port()
+        self.command = [venv_bin("gunicorn"), "--workers", str(self.workers),
+                        "--threads", str(self.threads), "--bind", f"{self.host}:{self.port}",
+                        *self.extra_args, "scoring:create_app()"]
+        with open(self.stderr_path, "wb") as stderr:
+            self.process = subprocess.Popen(self.command, cwd=ROOT, env=self.site.env,
+                                            stdin=subprocess.DEVNULL,
+                                            stdout=subprocess.DEVNULL, stderr=stderr)
+        deadline = time.monotonic() + self.ready_timeout
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited {self.process.returncode} before "
+                                   f"answering:\n{self.stderr_text()}")
+            try:
+                status, _body = http_get(self.host, self.port, "/healthz")
+                if status == 200:
+                    return
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"gunicorn did not answer /healthz within "
+                                   f"{self.ready_timeout:.0f} s:\n{self.stderr_text()}")
+            time.sleep(0.1)
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """Terminate (gunicorn stops gracefully on SIGTERM) and wait; kill if it hangs."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def stderr_text(self) -> str:
+        try:
+            return self.stderr_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+
+    def __enter__(self) -> Gunicorn:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
