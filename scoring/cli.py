@@ -23,6 +23,7 @@ from sqlalchemy import inspect, select
 from . import auth, exports, imports, operations
 from . import demo as demo_module
 from .extensions import db
+from .labels import label
 from .models import User
 from .problems import InputError, Problem
 from .results import event_results
@@ -130,8 +131,13 @@ def contestants_import(event_code: str, file: str) -> str:
     event = operations.find_event(event_code)
     rows = imports.read_contestants(file)
     count, created = operations.import_contestants(event, rows, actor(), file)
-    return _("Imported %(count)s contestants into %(code)s (%(created)s new).",
-             count=count, code=event.code, created=created)
+    lines = [_("Imported %(count)s contestants into %(code)s (%(created)s new).",
+               count=count, code=event.code, created=created)]
+    undrawn = sum(entry.blind_code is None for entry in event.entries)
+    if event.drawn_at is not None and undrawn:
+        lines.append(_("Warning: %(count)s contestants have no station or blind code yet; "
+                       "judges cannot mark them until lots are drawn again.", count=undrawn))
+    return "\n".join(lines)
 
 
 scores_group = AppGroup("scores", help="Marks.")
@@ -200,7 +206,8 @@ def user_create(name: str, role: str, password: str | None, display_name: str | 
     """Create an account; a password is generated and printed when none is given."""
     user, used = operations.create_user(name, role, password, actor(), display_name,
                                         delegation)
-    lines = [_("Created %(role)s account %(name)s.", role=role, name=user.username)]
+    lines = [_("Created %(role)s account %(name)s.", role=label("role", role),
+               name=user.username)]
     if password is None:
         lines.append(_("Password: %(password)s", password=used))
     return "\n".join(lines)
@@ -249,7 +256,7 @@ def judge_assign(event_code: str, judge: str, criteria: tuple[str, ...]) -> str:
     event = operations.find_event(event_code)
     operations.assign_judge(event, judge, criteria, actor())
     return _("%(judge)s now marks %(codes)s of %(code)s.", judge=judge,
-             codes=", ".join(criteria), code=event.code)
+             codes=", ".join(dict.fromkeys(criteria)), code=event.code)
 
 
 results_group = AppGroup("results", help="Results.")

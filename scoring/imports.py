@@ -13,7 +13,7 @@ import io
 import re
 import zipfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -126,9 +126,16 @@ def read_table(path: str | Path, columns: dict[str, str], required: Iterable[str
     for key, chinese in columns.items():
         by_header[key.lower()] = key
         by_header[chinese] = key
-    header_index = next((index for index, row in enumerate(rows) if any(row)), None)
-    if header_index is None:
+    filled = [index for index, row in enumerate(rows) if any(row)]
+    if not filled:
         raise InputError(Problem(_("the file is empty"), file=filename))
+
+    def known(row: list[str]) -> bool:
+        return any(by_header.get(cell.strip().lower()) or by_header.get(cell.strip())
+                   for cell in row)
+
+    # The header is the first row that names a column; a 报名表 often has a title row above.
+    header_index = next((index for index in filled[:10] if known(rows[index])), filled[0])
     headers: dict[str, tuple[int, str]] = {}
     problems = []
     for index, header in enumerate(rows[header_index]):
@@ -149,6 +156,14 @@ def read_table(path: str | Path, columns: dict[str, str], required: Iterable[str
         raise InputError(problems)
     body = [(number, row) for number, row in enumerate(rows[header_index + 1:],
                                                        start=header_index + 2) if any(row)]
+    width = len(rows[header_index])
+    for number, row in body:
+        if any(cell for cell in row[width:]):
+            problems.append(Problem(_(
+                "this row has more cells than the header has columns (a decimal comma, "
+                "such as 88,5? write 88.5)"), file=filename, row=number))
+    if problems:
+        raise InputError(problems)
     if not body:
         raise InputError(Problem(_("the file has a header but no rows"), file=filename))
     if len(body) > MAX_ROWS:
@@ -164,7 +179,8 @@ CONTESTANT_COLUMNS = {
     "unit": "工作单位", "delegation": "代表队", "phone": "手机号",
 }
 GENDERS = {"男": "M", "女": "F", "m": "M", "f": "F", "male": "M", "female": "F"}
-BIB_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,20}$")
+BIB_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,19}$")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
 
@@ -200,18 +216,24 @@ class ContestantRow:
     unit: str | None
     delegation: str | None
     phone: str | None
+    # The file's columns (key -> header as written): a column the file lacks changes nothing.
+    columns: dict[str, str] = field(default_factory=lambda: dict(CONTESTANT_COLUMNS))
 
 
-def _check_length(table: Table, row: int, key: str, value: str, limit: int,
-                  problems: list[Problem]) -> str | None:
+def _check_text(table: Table, row: int, key: str, value: str, limit: int,
+                problems: list[Problem]) -> str | None:
     if len(value) > limit:
         problems.append(table.problem(row, key, _("longer than %(limit)s characters",
                                                   limit=limit)))
+    elif CONTROL.search(value):
+        problems.append(table.problem(row, key, _(
+            "contains a line break or another control character")))
     return value or None
 
 
 def read_contestants(path: str | Path, data: bytes | None = None) -> list[ContestantRow]:
     table = read_table(path, CONTESTANT_COLUMNS, ("bib", "name"), data)
+    columns = {key: header for key, (_index, header) in table.headers.items()}
     problems: list[Problem] = []
     records = []
     bibs: dict[str, int] = {}
@@ -223,7 +245,7 @@ def read_contestants(path: str | Path, data: bytes | None = None) -> list[Contes
             problems.append(table.problem(row, "bib", _("the bib is empty")))
         elif not BIB_PATTERN.match(bib):
             problems.append(table.problem(row, "bib", _(
-                "a bib may hold only letters, digits, - and _ (at most 20)")))
+                "a bib is a letter or digit followed by letters, digits, - or _ (at most 20)")))
         elif bib in bibs:
             problems.append(table.problem(row, "bib", _(
                 "bib %(bib)s is already used in row %(other)s", bib=bib, other=bibs[bib])))
@@ -232,14 +254,18 @@ def read_contestants(path: str | Path, data: bytes | None = None) -> list[Contes
         name = table.cell(cells, "name")
         if not name:
             problems.append(table.problem(row, "name", _("the name is empty")))
-        _check_length(table, row, "name", name, 100, problems)
+        _check_text(table, row, "name", name, 100, problems)
         gender_text = table.cell(cells, "gender")
         gender = GENDERS.get(gender_text.lower()) if gender_text else None
         if gender_text and gender is None:
             problems.append(table.problem(row, "gender", _(
                 "“%(value)s” is not a gender (男, 女, M or F)", value=gender_text)))
         id_number = table.cell(cells, "id_number").upper().replace(" ", "") or None
-        if id_number:
+        if id_number and "E+" in id_number:
+            problems.append(table.problem(row, "id_number", _(
+                "Excel stored this ID number as a number and lost its last digits: format "
+                "the column as text and type it again")))
+        elif id_number:
             problem = id_number_problem(id_number)
             if problem:
                 problems.append(table.problem(row, "id_number", problem))
@@ -254,12 +280,12 @@ def read_contestants(path: str | Path, data: bytes | None = None) -> list[Contes
             if not re.fullmatch(r"1\d{10}", phone):
                 problems.append(table.problem(row, "phone", _(
                     "a mobile number has 11 digits and begins with 1")))
-        unit = _check_length(table, row, "unit", table.cell(cells, "unit"), 200, problems)
-        delegation = _check_length(table, row, "delegation", table.cell(cells, "delegation"),
-                                   100, problems)
+        unit = _check_text(table, row, "unit", table.cell(cells, "unit"), 200, problems)
+        delegation = _check_text(table, row, "delegation", table.cell(cells, "delegation"),
+                                 100, problems)
         if len(problems) == before:
             records.append(ContestantRow(row, bib, name, gender, id_number, unit, delegation,
-                                         phone))
+                                         phone, columns))
     if problems:
         raise InputError(problems)
     return records

@@ -12,6 +12,7 @@ LABELS = {
               "drawn": _l("lots drawn"), "scoring": _l("scoring"), "locked": _l("locked"),
               "published": _l("published")},
     "status": {"ok": _l("ok"), "absent": _l("absent"), "dq": _l("disqualified")},
+    "role": {"organiser": _l("organiser"), "chief": _l("chief judge"), "judge": _l("judge")},
     "source": {"import": _l("import"), "judge": _l("judge"), "chief": _l("chief judge"),
                "demo": _l("demo")},
 }

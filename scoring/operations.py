@@ -15,10 +15,12 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from . import rules
 from .extensions import db
-from .imports import ContestantRow, EntryRow, ScoreRow
+from .labels import label
+from .imports import ContestantRow, EntryRow, ScoreRow, bib_finder
 from .models import (
     Assignment, AuditEvent, AwardTierRow, Competition, Contestant, Criterion, Entry, Event,
     Mark, MarkRevision, Section, User, utcnow,
@@ -86,32 +88,34 @@ def import_scheme(checked: SchemeFile, actor: str, filename: str) -> tuple[Event
     event.tie_break = list(scheme.tie_break)
     event.team_best_n = scheme.team_best_n
 
-    sections = {section.code: section for section in event.sections}
-    event.sections = []
-    for position, rule in enumerate(scheme.sections):
-        section = sections.get(rule.code) or Section(code=rule.code)
-        section.name, section.position = rule.name, position
-        event.sections.append(section)
-    sections = {section.code: section for section in event.sections}
-    # Criteria keep their rows (and the judges assigned to them) when their code stays.
-    criteria = {criterion.code: criterion for criterion in event.criteria}
-    event.criteria = []
-    for position, rule in enumerate(scheme.criteria):
-        criterion = criteria.pop(rule.code, None) or Criterion(code=rule.code)
-        criterion.name = rule.name
-        criterion.section = sections.get(rule.section)  # type: ignore[assignment]
-        criterion.position = position
-        criterion.max_value = rule.max
-        criterion.step = rule.step
-        criterion.weight = checked.weights[rule.code]
-        criterion.judges = rule.judges
-        criterion.aggregate = rule.aggregate
-        criterion.kind = rule.kind
-        criterion.max_spread = rule.max_spread
-        event.criteria.append(criterion)
-    for removed in criteria.values():
-        db.session.execute(Assignment.__table__.delete().where(
-            Assignment.criterion_id == removed.id))
+    # Sections and criteria keep their rows (criteria their judges) when their code stays.
+    with db.session.no_autoflush:
+        old_sections = {section.code: section for section in event.sections}
+        old_criteria = {criterion.code: criterion for criterion in event.criteria}
+        sections = {}
+        for position, rule in enumerate(scheme.sections):
+            section = old_sections.get(rule.code) or Section(code=rule.code)
+            section.name, section.position = rule.name, position
+            sections[rule.code] = section
+        criteria = []
+        for position, rule in enumerate(scheme.criteria):
+            criterion = old_criteria.pop(rule.code, None) or Criterion(code=rule.code)
+            criterion.name = rule.name
+            criterion.section = sections.get(rule.section)
+            criterion.position = position
+            criterion.max_value = rule.max
+            criterion.step = rule.step
+            criterion.weight = checked.weights[rule.code]
+            criterion.judges = rule.judges
+            criterion.aggregate = rule.aggregate
+            criterion.kind = rule.kind
+            criterion.max_spread = rule.max_spread
+            criteria.append(criterion)
+        for removed in old_criteria.values():
+            db.session.execute(Assignment.__table__.delete().where(
+                Assignment.criterion_id == removed.id))
+        event.criteria = criteria
+        event.sections = list(sections.values())
     event.awards = [
         AwardTierRow(position=position, name=tier.name, share=share, count=tier.count,
                      min_total=tier.min_total)
@@ -127,45 +131,56 @@ def import_scheme(checked: SchemeFile, actor: str, filename: str) -> tuple[Event
 
 def import_contestants(event: Event, rows: list[ContestantRow], actor: str,
                        filename: str) -> tuple[int, int]:
-    """Register contestants; a bib already in the event has its details updated."""
+    """Register contestants; returns (rows, new entries).
+
+    A bib already in the event has its details updated from the columns the file has (a
+    column the file lacks changes nothing). A person is known across the competition's
+    events by ID number: the same ID number under another name is refused, never renamed.
+    """
     if event.state in ("locked", "published"):
         raise InputError(Problem(_("event %(code)s is %(state)s: contestants can no longer "
-                                   "be registered", code=event.code, state=event.state),
+                                   "be registered", code=event.code, state=label("state", event.state)),
                                  file=filename))
     entries = {entry.bib: entry for entry in db.session.scalars(
-        select(Entry).where(Entry.event_id == event.id))}
+        select(Entry).where(Entry.event_id == event.id).options(joinedload(Entry.contestant)))}
+    bib_of = {entry.contestant_id: bib for bib, entry in entries.items()}
+    find_bib = bib_finder(entries)
     people = {person.id_number: person for person in db.session.scalars(
         select(Contestant).where(Contestant.competition_id == event.competition_id,
-                                 Contestant.id_number.in_(
-                                     [row.id_number for row in rows if row.id_number])))}
+                                 Contestant.id_number.is_not(None)))}
     problems = []
     created = 0
     for row in rows:
-        entry = entries.get(row.bib)
-        person = people.get(row.id_number) if row.id_number else None
-        if person is not None and entry is not None and entry.contestant_id != person.id:
-            problems.append(Problem(_("this ID number belongs to another contestant"),
-                                    file=filename, row=row.row, column="id_number"))
-            continue
-        if person is not None and entry is None and any(
-                other.contestant_id == person.id for other in entries.values()):
-            problems.append(Problem(_("this ID number is already registered in this event"),
-                                    file=filename, row=row.row, column="id_number"))
-            continue
-        if entry is not None:
-            person = entry.contestant
-        elif person is None:
+        entry = entries.get(find_bib(row.bib) or row.bib)
+        person = entry.contestant if entry else None
+        known = people.get(row.id_number) if row.id_number else None
+        if known is not None and known is not person:
+            problem = None
+            if known.name != row.name:
+                problem = _("this ID number is registered for %(name)s", name=known.name)
+            elif person is not None or known.id in bib_of:
+                problem = _("this ID number is already registered in this event (bib "
+                            "%(bib)s)", bib=bib_of.get(known.id, "?"))
+            if problem:
+                problems.append(Problem(problem, file=filename, row=row.row,
+                                        column=row.columns.get("id_number", "id_number")))
+                continue
+            person = known  # the same person, registered in another event too
+        if person is None:
             person = Contestant(competition_id=event.competition_id)
             db.session.add(person)
-        person.name, person.gender, person.unit, person.phone = (
-            row.name, row.gender, row.unit, row.phone)
-        person.id_number = row.id_number
+        for key in ("name", "gender", "id_number", "unit", "phone"):
+            if key in row.columns:
+                setattr(person, key, getattr(row, key))
+        if row.id_number:
+            people[row.id_number] = person
         if entry is None:
             entry = Entry(event=event, contestant=person, bib=row.bib, status="ok")
             db.session.add(entry)
             entries[row.bib] = entry
             created += 1
-        entry.delegation = row.delegation
+        if "delegation" in row.columns:
+            entry.delegation = row.delegation
     if problems:
         raise InputError(problems)
     if event.state == "setup":
@@ -179,9 +194,10 @@ def import_contestants(event: Event, rows: list[ContestantRow], actor: str,
 def update_entries(event: Event, rows: list[EntryRow], actor: str, filename: str) -> None:
     entries = {entry.bib: entry for entry in db.session.scalars(
         select(Entry).where(Entry.event_id == event.id))}
-    if event.state == "published":
-        raise InputError(Problem(_("event %(code)s is published: reopen it first",
-                                   code=event.code), file=filename))
+    if event.state in ("locked", "published"):
+        raise InputError(Problem(_(
+            "event %(code)s is %(state)s: statuses and times can no longer change",
+            code=event.code, state=label("state", event.state)), file=filename))
     changes = []
     for row in rows:
         entry = entries[row.bib]
@@ -206,7 +222,7 @@ def import_scores(event: Event, rows: list[ScoreRow], actor: str, filename: str)
     if event.state in ("locked", "published"):
         raise InputError(Problem(_(
             "event %(code)s is %(state)s: marks can no longer be imported",
-            code=event.code, state=event.state), file=filename))
+            code=event.code, state=label("state", event.state)), file=filename))
     entries = {entry.bib: entry for entry in db.session.scalars(
         select(Entry).where(Entry.event_id == event.id))}
     criteria = {criterion.code: criterion for criterion in event.criteria}
@@ -215,6 +231,23 @@ def import_scores(event: Event, rows: list[ScoreRow], actor: str, filename: str)
                     select(Mark).join(Entry).where(Entry.event_id == event.id))}
     users = {user.username: user for user in db.session.scalars(
         select(User).where(User.username.in_({row.judge for row in rows})))}
+    # One judge too many would silently enter the mean: refuse it instead.
+    judges: dict[tuple[int, int], set[str]] = {}
+    for entry_id, criterion_id, judge in existing:
+        judges.setdefault((entry_id, criterion_id), set()).add(judge)
+    problems = []
+    for row in rows:
+        entry, criterion = entries[row.bib], criteria[row.criterion]
+        marked = judges.setdefault((entry.id, criterion.id), set())
+        marked.add(row.judge)
+        if len(marked) > criterion.judges:
+            problems.append(Problem(_(
+                "criterion %(code)s takes %(count)s marks per contestant, but bib %(bib)s "
+                "would have %(marked)s (%(judges)s)", code=criterion.code,
+                count=criterion.judges, bib=row.bib, marked=len(marked),
+                judges=", ".join(sorted(marked))), file=filename, row=row.row))
+    if problems:
+        raise InputError(problems)
     changed = 0
     for row in rows:
         entry, criterion = entries[row.bib], criteria[row.criterion]

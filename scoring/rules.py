@@ -12,8 +12,9 @@ The order of the standings (documented here because the rest of the code relies 
 1. `ok` contestants by total, highest first; equal totals are compared by the scheme's
    `tie_break` keys in order, on published (rounded) figures:
    - `section:X`: the section subtotal, higher first;
-   - `criterion:X`: the criterion's rounded contribution (weight x aggregate), higher first;
-     a penalty's contribution is negative, so a smaller deduction comes first;
+   - `criterion:X`: the criterion's published aggregate r(A), higher first (the same as the
+     weighted aggregate, the weight being the same for everyone); for a penalty, the smaller
+     deduction first;
    - `time`: time used, less first; an unknown time comes after every known one.
    Contestants still equal share the rank and the next rank skips (1, 2, 2, 4); among
    themselves they are listed by bib.
@@ -37,7 +38,9 @@ Choices where DOMAIN.md is silent (also in the README):
   a delegation with fewer than `team_best_n` ranked members sums the ones it has. A team's
   time is the sum of its counted members' times; an unknown time puts the team after the
   others it ties with. The team total is the sum of the members' published totals.
-  Entries with no delegation are not in the team ranking.
+  Entries with no delegation are not in the team ranking, nor is a delegation none of whose
+  members is ranked. Members tied on total across the `team_best_n` cut are taken in
+  ranking order (tie-breaks, then bib).
 - The spread flag is raised when the highest and lowest marks of a criterion differ by more
   than `max_spread` (strictly more).
 """
@@ -441,7 +444,11 @@ def _tie_break_value(scheme: Scheme, key: str, result: EntryResult) -> Decimal |
     if kind == "section":
         return -(result.sections.get(code) or Decimal(0))
     if kind == "criterion":
-        return -round_half_up(result.contributions.get(code, Fraction(0)), scheme.decimals)
+        # The published aggregate: with the same positive weight for everyone, a higher
+        # aggregate is a higher weighted aggregate, without the false ties that rounding
+        # weight x aggregate would make. A penalty's smaller deduction ranks better.
+        sign = next(criterion.sign for criterion in scheme.criteria if criterion.code == code)
+        return -sign * (result.aggregates.get(code) or Decimal(0))
     raise ValueError(f"unknown tie-break key {key!r}")
 
 
@@ -489,6 +496,8 @@ def rank_teams(scheme: Scheme, ranked: Sequence[EntryResult],
                 members[result.delegation].append(result)
     teams = []
     for delegation, results in members.items():
+        if not results:
+            continue  # nobody of this delegation is ranked (all absent or disqualified)
         counted = results if scheme.team_best_n is None else results[: scheme.team_best_n]
         times = [result.time for result in counted]
         teams.append(TeamResult(

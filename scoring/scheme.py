@@ -130,7 +130,9 @@ class _Checker:
         if exact <= 0:
             self.problem(f"{where}{key}", _("must be greater than 0"))
             return None
-        return exact, str(value).strip()
+        # Kept as written, but in plain notation: 1e1 is stored as "10".
+        written = format(value, "f") if isinstance(value, Decimal) else str(value).strip()
+        return exact, written
 
 
 def parse_scheme(text: str, filename: str = "scheme.toml") -> SchemeFile:

@@ -8,6 +8,10 @@ import pytest
 from flask.testing import FlaskCliRunner
 from openpyxl import Workbook
 
+from sqlalchemy import func, select
+
+from scoring.extensions import db
+
 from .test_cli import EXAMPLE_B, load_example_b, run, snapshot
 
 SCORES_HEADER = "参赛号,评分项,裁判,分数\n"
@@ -74,7 +78,8 @@ def test_missing_column(loaded: FlaskCliRunner, tmp_path: Path) -> None:
     ("01,张三,11010519491331002X\n", "身份证号", "is not a date"),
     ("01,张三,1101051949123100\n", "身份证号", "17 digits and a check digit"),
     ("01,,\n", "姓名", "the name is empty"),
-    ("0 1,张三\n", "参赛号", "a bib may hold only"),
+    ("0 1,张三\n", "参赛号", "a bib is a letter or digit"),
+    ("-1,张三\n", "参赛号", "a bib is a letter or digit"),
 ])
 def test_bad_contestant_is_refused_whole(runner: FlaskCliRunner, tmp_path: Path,
                                          content: str, column: str, reason: str) -> None:
@@ -207,3 +212,110 @@ def test_scheme_update_before_marks(runner: FlaskCliRunner, tmp_path: Path) -> N
     path = tmp_path / "scheme.toml"
     path.write_text(changed, encoding="utf-8")
     assert "Updated event EX-B" in run(runner, "event", "import", path)
+
+
+def test_scheme_update_renames_a_section(runner: FlaskCliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "scheme.toml"
+    text = (EXAMPLE_B / "scheme.toml").read_text(encoding="utf-8")
+    run(runner, "event", "import", EXAMPLE_B / "scheme.toml")
+    path.write_text(text.replace("theory", "written"), encoding="utf-8")
+    assert "Updated event EX-B" in run(runner, "event", "import", path)
+    path.write_text(text.replace('[[sections]]\ncode = "theory"\nname = "理论知识"\n\n', "")
+                    .replace('section = "theory"', 'section = "practical"')
+                    .replace('"section:theory"', '"time"'), encoding="utf-8")
+    assert "Updated event EX-B" in run(runner, "event", "import", path)
+    from scoring.models import Section
+
+    assert [s.code for s in db.session.scalars(select(Section))] == ["practical"]
+
+
+def test_weights_in_exponent_notation_are_stored_plainly(runner: FlaskCliRunner,
+                                                        tmp_path: Path) -> None:
+    path = tmp_path / "scheme.toml"
+    path.write_text((EXAMPLE_B / "scheme.toml").read_text(encoding="utf-8").replace(
+        "weight = 0.3", "weight = 3e-1"), encoding="utf-8")
+    run(runner, "event", "import", path)
+    run(runner, "contestants", "import", "EX-B", EXAMPLE_B / "contestants.csv")
+    run(runner, "scores", "import", "EX-B", EXAMPLE_B / "scores.csv")
+    run(runner, "entries", "update", "EX-B", EXAMPLE_B / "entries.csv")
+    output = run(runner, "results", "export", "EX-B", "--format", "csv")
+    assert output == (EXAMPLE_B / "expected-results.csv").read_text(encoding="utf-8")
+
+
+def test_a_row_with_more_cells_than_the_header(loaded: FlaskCliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "marks.csv"
+    path.write_text(SCORES_HEADER + "03,T,e,88,5\n", encoding="utf-8")
+    before = snapshot()
+    error = run(loaded, "scores", "import", "EX-B", path, ok=False)
+    assert "marks.csv, row 2: this row has more cells than the header" in error
+    assert snapshot() == before
+
+
+def test_one_mark_too_many_for_the_criterion(loaded: FlaskCliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "marks.csv"
+    path.write_text(SCORES_HEADER + "03,T,复核,90\n", encoding="utf-8")
+    before = snapshot()
+    error = run(loaded, "scores", "import", "EX-B", path, ok=False)
+    assert "row 2: criterion T takes 1 marks per contestant, but bib 03 would have 2" in error
+    assert snapshot() == before
+
+
+def test_entries_cannot_change_once_locked(loaded: FlaskCliRunner, tmp_path: Path) -> None:
+    from scoring.models import Event
+
+    event = db.session.scalar(select(Event))
+    event.state = "locked"
+    db.session.commit()
+    before = snapshot()
+    error = run(loaded, "entries", "update", "EX-B", EXAMPLE_B / "entries.csv", ok=False)
+    assert "locked" in error
+    assert snapshot() == before
+
+
+def test_a_title_row_above_the_header(runner: FlaskCliRunner, tmp_path: Path) -> None:
+    run(runner, "event", "import", EXAMPLE_B / "scheme.toml")
+    path = tmp_path / "people.csv"
+    path.write_text("第六届职工技能大赛焊工报名表,,\n参赛号,姓名,代表队\n01,张三,甲队\n",
+                    encoding="utf-8")
+    run(runner, "contestants", "import", "EX-B", path)
+    from scoring.models import Contestant
+
+    assert db.session.scalar(select(Contestant.name)) == "张三"
+
+
+def test_control_characters_in_a_name(runner: FlaskCliRunner, tmp_path: Path) -> None:
+    run(runner, "event", "import", EXAMPLE_B / "scheme.toml")
+    path = tmp_path / "people.csv"
+    path.write_text('参赛号,姓名\n01,"张\n三"\n', encoding="utf-8")
+    error = run(runner, "contestants", "import", "EX-B", path, ok=False)
+    assert "column 姓名: contains a line break" in error
+
+
+def test_the_same_person_across_events(runner: FlaskCliRunner, tmp_path: Path) -> None:
+    from scoring.models import Contestant, Entry
+
+    for code in ("EA", "EB"):
+        path = tmp_path / f"{code}.toml"
+        path.write_text((EXAMPLE_B / "scheme.toml").read_text(encoding="utf-8").replace(
+            'code = "EX-B"', f'code = "{code}"'), encoding="utf-8")
+        run(runner, "event", "import", path)
+    people = tmp_path / "people.csv"
+    people.write_text("参赛号,姓名,身份证号,手机号\n01,张三,11010519491231002X,13800138000\n",
+                      encoding="utf-8")
+    run(runner, "contestants", "import", "EA", people)
+    other = tmp_path / "other.csv"
+    other.write_text("参赛号,姓名,身份证号\n07,李四,11010519491231002X\n", encoding="utf-8")
+    before = snapshot()
+    error = run(runner, "contestants", "import", "EB", other, ok=False)
+    assert "row 2, column 身份证号: this ID number is registered for 张三" in error
+    assert snapshot() == before
+    other.write_text("参赛号,姓名,身份证号\n07,张三,11010519491231002X\n", encoding="utf-8")
+    run(runner, "contestants", "import", "EB", other)  # the same person in a second event
+    assert db.session.scalar(select(func.count(Contestant.id))) == 1
+    partial = tmp_path / "partial.csv"
+    partial.write_text("bib,name,delegation\n01,张三,甲队\n", encoding="utf-8")
+    run(runner, "contestants", "import", "EA", partial)
+    db.session.expire_all()
+    person = db.session.scalar(select(Contestant))
+    assert (person.id_number, person.phone) == ("11010519491231002X", "13800138000")
+    assert {e.delegation for e in db.session.scalars(select(Entry))} == {"甲队", None}

@@ -280,3 +280,16 @@ def test_check_mark_precision_without_step() -> None:
 def test_parse_decimal_refuses(text: str) -> None:
     with pytest.raises(ValueError):
         rules.parse_decimal(text)
+
+
+def test_criterion_tie_break_has_no_false_ties_from_rounding() -> None:
+    # 0.3 x 85.67 = 25.701 and 0.3 x 85.66 = 25.698 both round to 25.70: the published
+    # aggregates 85.67 > 85.66 still separate them.
+    scheme = Scheme(code="R", tie_break=("criterion:A",), criteria=(
+        CriterionRule("A", "", D(100), weight=Fraction("0.3")),
+        CriterionRule("B", "", D(100))))
+    entries = [EntryInput("1", {"A": marks("85.66"), "B": marks("10.003")}),
+               EntryInput("2", {"A": marks("85.67"), "B": marks("10")})]
+    standings = rules.compute_standings(scheme, entries)
+    assert [(r.bib, r.rank, str(r.total)) for r in standings.results] == [
+        ("2", 1, "35.70"), ("1", 2, "35.70")]

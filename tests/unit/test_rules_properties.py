@@ -207,7 +207,10 @@ def model_key(scheme: Scheme, entry: EntryInput, figures: dict) -> tuple:
         elif kind == "section":
             key.append(-figures["sections"][code])
         else:
-            key.append(-half_up(figures["contributions"][code], scheme.decimals))
+            # The published aggregate, higher first; a penalty's smaller deduction first.
+            criterion = next(c for c in scheme.criteria if c.code == code)
+            sign = -1 if criterion.kind == "penalty" else 1
+            key.append(-sign * (figures["aggregates"][code] or 0))
     return tuple(key)
 
 
@@ -479,7 +482,9 @@ def test_team_totals_sum_the_best_members(event: tuple[Scheme, list[EntryInput]]
     standings = rules.compute_standings(scheme, entries)
     d = scheme.decimals
     teams = {team.delegation: team for team in standings.teams}
-    assert set(teams) == {entry.delegation for entry in entries if entry.delegation}
+    # Every delegation with a ranked member, and no other.
+    assert set(teams) == {entry.delegation for entry in entries
+                          if entry.delegation and entry.status == "ok"}
     for delegation, team in teams.items():
         totals = sorted((Fraction(result.total) for result in ok_results(standings)
                          if result.delegation == delegation and result.total is not None),
