@@ -99,7 +99,7 @@ def temporary_site(backend: str, keep: bool = False) -> Iterator[Site]:
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}")
     instance = Path(tempfile.mkdtemp(prefix=f"scoring-bench-{backend}-"))
-    name = ""
+    created = False
     try:
         if backend == "sqlite":
             name = str(instance / "scoring.sqlite3")
@@ -108,6 +108,7 @@ def temporary_site(backend: str, keep: bool = False) -> Iterator[Site]:
             name = f"scoring_bench_{secrets.token_hex(4)}"
             with postgres_admin() as admin:
                 admin.execute(f'CREATE DATABASE "{name}"')
+                created = True
             url = app_url(POSTGRES_ADMIN, name)
         env = {key: value for key, value in os.environ.items()
                if not key.startswith(("SCORING_", "FLASK_", "GUNICORN_"))}
@@ -115,11 +116,13 @@ def temporary_site(backend: str, keep: bool = False) -> Iterator[Site]:
                    SCORING_LOCALE="en", PYTHONUNBUFFERED="1")
         yield Site(backend, instance, url, name, env)
     finally:
-        if backend == "postgres" and name:
-            with postgres_admin() as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if not keep:
-            shutil.rmtree(instance, ignore_errors=True)
+        try:
+            if created:
+                with postgres_admin() as admin:
+                    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            if not keep:
+                shutil.rmtree(instance, ignore_errors=True)
 
 
 def http_get(host: str, port: int, path: str, timeout: float = 2.0) -> tuple[int, bytes]:

@@ -2,6 +2,7 @@
 
 Run: .venv/bin/python bench/marks.py [--backend sqlite|postgres|both] [--judges 20]
                                       [--marks 50] [--workers 2] [--threads 4] [--seed 1]
+                                      [--keep-alive]
 
 For each backend (default both): a temporary instance directory and a fresh database (an
 SQLite file, or `scoring_bench_<random>` on the PostgreSQL server at
@@ -26,8 +27,12 @@ second, the hello-world baseline and the ratios, and any error in gunicorn's std
 1 when an acknowledged mark is missing or differs (or any verification fails), or when a
 5xx answer or a transport error occurred.
 
-The client runs in this process (threads, http.client, keep-alive connections) on the same
-machine as the server, so it takes part of the CPU: compare figures from the same machine.
+Each request opens its own connection by default, as nginx does towards gunicorn unless
+told otherwise, so that the kernel spreads requests over the workers; with --keep-alive each
+thread keeps one connection, which stays with the worker that accepted it (then a few
+workers may serve most of the judges while others idle). The client runs in this process
+(threads, http.client) on the same machine as the server, so it takes part of the CPU:
+compare figures from the same machine.
 """
 
 from __future__ import annotations
@@ -73,18 +78,24 @@ ROW_STATE = re.compile(r'class="mark-row state-(\w+)')
 ENTRY_ID = re.compile(r"/(\d+)$")
 
 
-# --- a small HTTP client: one keep-alive connection and its cookies per thread --------------
+# --- a small HTTP client: a connection (new per request, or kept) and cookies per thread --
+
+KEEP_ALIVE = False  # set by --keep-alive
+
 
 class Client:
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, keep_alive: bool | None = None) -> None:
         self.connection = http.client.HTTPConnection(host, port, timeout=REQUEST_TIMEOUT)
         self.cookies: dict[str, str] = {}
+        self.keep_alive = KEEP_ALIVE if keep_alive is None else keep_alive
 
     def request(self, method: str, path: str, form: dict[str, str] | None = None,
                 headers: dict[str, str] | None = None) -> tuple[int, str]:
         """Send one request, read the whole answer; (status, body). Raises on a transport
         error (after closing the connection, so the next request opens a new one)."""
         sent = dict(headers or {})
+        if not self.keep_alive:
+            sent["Connection"] = "close"
         if self.cookies:
             sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
@@ -106,8 +117,8 @@ class Client:
                     self.cookies[name] = morsel.value
                 else:
                     self.cookies.pop(name, None)
-        if response.will_close:
-            self.connection.close()
+        if response.will_close or not self.keep_alive:
+            self.connection.close()  # the next request opens a new one
         return response.status, data.decode("utf-8", errors="replace")
 
     def close(self) -> None:
@@ -540,7 +551,11 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     parser.add_argument("--seed", type=int, default=1, help="seed of the values and orders")
+    parser.add_argument("--keep-alive", action="store_true",
+                        help="keep one connection per thread (default: one per request)")
     args = parser.parse_args()
+    global KEEP_ALIVE
+    KEEP_ALIVE = args.keep_alive
     if not 1 <= args.judges <= 99:
         parser.error("--judges must be 1 to 99 (a scheme allows at most 99 judges)")
     if args.marks < 1 or args.workers < 1 or args.threads < 1:
@@ -549,8 +564,10 @@ def main() -> int:
     print("command: " + shlex.join(getattr(sys, "orig_argv", [sys.executable, *sys.argv])))
     print(f"machine: nproc={nproc()}, python {platform.python_version()} "
           f"({platform.python_implementation()}), {platform.machine()}, {platform.system()}")
+    connections = ("one kept-alive connection per thread" if args.keep_alive
+                   else "a new connection per request")
     print(f"load: {args.judges} judges x {args.marks} marks, gunicorn {args.workers} workers "
-          f"x {args.threads} threads, client and server on this machine")
+          f"x {args.threads} threads, {connections}, client and server on this machine")
     started = time.perf_counter()
     backends = ("sqlite", "postgres") if args.backend == "both" else (args.backend,)
     failures: list[str] = []
