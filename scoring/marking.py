@@ -8,7 +8,6 @@ never saw is a conflict, shown to the judge with both values, never an overwrite
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -194,7 +193,3 @@ def lock_scoring(chief: User, event: Event) -> str | None:
     bump_results(event)
     db.session.commit()
     return None
-
-
-def mark_value(mark: Mark | None) -> Decimal | None:
-    return mark.value if mark else None

@@ -189,9 +189,10 @@ class Criterion(db.Model):
 
     def to_rule(self) -> rules.CriterionRule:
         return rules.CriterionRule(
-            code=self.code, name=self.name, section=self.section.code if self.section else "", max=self.max_value,
-            step=self.step, weight=rules.parse_fraction(self.weight), judges=self.judges,
-            aggregate=self.aggregate, kind=self.kind, max_spread=self.max_spread,
+            code=self.code, name=self.name, section=self.section.code if self.section else "",
+            max=self.max_value, step=self.step, weight=rules.parse_fraction(self.weight),
+            judges=self.judges, aggregate=self.aggregate, kind=self.kind,
+            max_spread=self.max_spread,
         )
 
 

@@ -138,9 +138,9 @@ def import_contestants(event: Event, rows: list[ContestantRow], actor: str,
     events by ID number: the same ID number under another name is refused, never renamed.
     """
     if event.state in ("locked", "published"):
-        raise InputError(Problem(_("event %(code)s is %(state)s: contestants can no longer "
-                                   "be registered", code=event.code, state=label("state", event.state)),
-                                 file=filename))
+        raise InputError(Problem(_(
+            "event %(code)s is %(state)s: contestants can no longer be registered",
+            code=event.code, state=label("state", event.state)), file=filename))
     entries = {entry.bib: entry for entry in db.session.scalars(
         select(Entry).where(Entry.event_id == event.id).options(joinedload(Entry.contestant)))}
     bib_of = {entry.contestant_id: bib for bib, entry in entries.items()}

@@ -9,12 +9,12 @@ from flask.testing import FlaskCliRunner, FlaskClient
 from sqlalchemy import func, select
 
 from scoring.extensions import db
-from scoring.models import AuditEvent, Mark, MarkRevision, SignOff, User
+from scoring.models import AuditEvent, Entry, Event, Mark, MarkRevision, SignOff, User
 
 from .judging_helpers import (
     PASSWORD, Judged, csrf_token, marks_of, save, set_up_event, sign_in,
 )
-from .test_cli import run
+from .test_cli import EXAMPLE_B, run
 
 
 @pytest.fixture
@@ -175,13 +175,10 @@ def test_a_forged_entry_is_refused(client: FlaskClient, judged: Judged,
     other.write_text((tmp_path / "scheme.toml").read_text(encoding="utf-8").replace(
         'code = "J"', 'code = "K"'), encoding="utf-8")
     run(runner, "event", "import", other)
-    run(runner, "contestants", "import", "K", Path(__file__).parent / "data/example-b/contestants.csv")
+    run(runner, "contestants", "import", "K", EXAMPLE_B / "contestants.csv")
     run(runner, "draw", "K", "--seed", "2")
-    foreign = db.session.scalar(select(Mark.id))  # none yet
-    assert foreign is None
-    from scoring.models import Entry, Event
-    k_entry = db.session.scalars(select(Entry).join(Event).where(Event.code == "K")).first()
-    response = save(client, token, k_entry, "10")  # an entry of another event, posted to J
+    foreign = db.session.scalars(select(Entry).join(Event).where(Event.code == "K")).first()
+    response = save(client, token, foreign, "10")  # an entry of event K, posted to J
     assert response.status_code == 404 and revisions() == 0
 
 
@@ -271,7 +268,8 @@ def test_chief_matrix_flags_and_correction(client: FlaskClient, judged: Judged) 
                                       "version": mark.version}, headers=headers)
     assert "已更正为 36" in response.get_data(as_text=True)
     revision = db.session.scalars(select(MarkRevision).order_by(MarkRevision.id.desc())).first()
-    assert (revision.source, revision.reason, str(revision.old_value)) == ("chief", "复核焊缝余高", "40")
+    assert (revision.source, revision.reason, str(revision.old_value)) == (
+        "chief", "复核焊缝余高", "40")
     history = client.get("/chief/J/history").get_data(as_text=True)
     assert "复核焊缝余高" in history and "mark.correct" in history
 
