@@ -108,6 +108,9 @@ class Event(db.Model):
     draw_seed: Mapped[int | None] = mapped_column(BigInteger)
     drawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     results_version: Mapped[int] = mapped_column(Integer, default=1)
+    # While the board is frozen, the public sees the results as they were at frozen_at.
+    frozen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    frozen_json: Mapped[str | None] = mapped_column(Text)
     # Judges may not mark entries of the delegation on their account (conflict of interest).
     conflict_check: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
