@@ -32,11 +32,22 @@ $(HTMX_STAMP):
 scoring/translations/%/LC_MESSAGES/messages.mo: scoring/translations/%/LC_MESSAGES/messages.po $(STAMP)
 	$(BIN)/pybabel compile --statistics -l $* -d scoring/translations -i $< -o $@
 
+SIMULATE ?= 1
+
+# Serves the demo; with SIMULATE=1 (the default) its judges go on marking, a mark a second,
+# so the board at /e/WELD moves at once. `make run SIMULATE=0` leaves the marks as they are.
 run: setup
 	$(BIN)/scoring init-db
 	$(BIN)/scoring demo --if-empty
-	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C stops)"
-	$(BIN)/gunicorn --config scoring/gunicorn_conf.py --bind $(HOST):$(PORT) --workers $(WORKERS) 'scoring:create_app()'
+	@echo "Serving on http://$(HOST):$(PORT)  -- the board: http://$(HOST):$(PORT)/e/WELD  (Ctrl-C stops)"
+	@if [ "$(SIMULATE)" = 1 ]; then \
+	  $(BIN)/scoring demo --simulate --rate 1 > instance/simulate.log 2>&1 & sim=$$!; \
+	  echo "Judges are marking the demo (log: instance/simulate.log)"; \
+	  trap 'kill $$sim 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/gunicorn --config scoring/gunicorn_conf.py --bind $(HOST):$(PORT) --workers $(WORKERS) 'scoring:create_app()'; \
+	else \
+	  $(BIN)/gunicorn --config scoring/gunicorn_conf.py --bind $(HOST):$(PORT) --workers $(WORKERS) 'scoring:create_app()'; \
+	fi
 
 test: test-sqlite test-postgres
 

@@ -43,7 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    from . import api, auth, chief, cli, i18n, judging, labels, public
+    from . import api, auth, board, chief, cli, i18n, judging, labels, public
     from .extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
@@ -55,6 +55,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(board.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(judging.bp)
     app.register_blueprint(chief.bp)

@@ -7,10 +7,10 @@ from flask import Blueprint, abort, jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from .exports import event_summary, results_document, teams_document
+from .board import board_data
+from .exports import event_summary
 from .extensions import db
 from .models import Event
-from .results import event_results
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -33,13 +33,17 @@ def events() -> ResponseReturnValue:
 @bp.get("/events/<code>/results")
 def results(code: str) -> ResponseReturnValue:
     event = visible_event(code)
-    return jsonify(results_document(event_results(event),
-                                    with_awards=event.visibility == "published"))
+    data = board_data(event)
+    return jsonify({"event": event_summary(event), "generated_at": data["updated_at"],
+                    "results": data["results"]})
 
 
 @bp.get("/events/<code>/teams")
 def teams(code: str) -> ResponseReturnValue:
-    return jsonify(teams_document(event_results(visible_event(code))))
+    event = visible_event(code)
+    data = board_data(event)
+    return jsonify({"event": event_summary(event), "generated_at": data["updated_at"],
+                    "teams": data["teams"]})
 
 
 @bp.errorhandler(404)

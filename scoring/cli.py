@@ -17,6 +17,7 @@ import click
 from flask import Flask, current_app, url_for
 from flask.cli import AppGroup, FlaskGroup
 from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_migrate import upgrade
 from sqlalchemy import inspect, select
 
@@ -52,6 +53,7 @@ def writes(function: F) -> F:
 
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        refresh()  # the language of the command line, whatever ran before in this context
         if not inspect(db.engine).has_table("events"):
             if inspect(db.engine).get_table_names():
                 fail([_("the database has no tables yet: run “scoring init-db” first")])
@@ -90,9 +92,19 @@ def init_db() -> None:
 @click.command("demo")
 @click.option("--if-empty", is_flag=True,
               help="Do nothing (but print the demo accounts) when the database has data.")
-@writes
-def demo(if_empty: bool) -> str | None:
+@click.option("--simulate", is_flag=True,
+              help="Then keep entering the demo's remaining marks as its judges would.")
+@click.option("--rate", type=click.FloatRange(0.1, 50), default=2.0,
+              help="Marks a second while simulating (default 2).")
+def demo(if_empty: bool, simulate: bool, rate: float) -> None:
     """Load the demo competition (a welding final) into an empty database."""
+    load_demo(if_empty or simulate)
+    if simulate:
+        demo_module.simulate(rate, click.echo)
+
+
+@writes
+def load_demo(if_empty: bool) -> str | None:
     if not demo_module.database_is_empty():
         if not if_empty:
             raise InputError(Problem(_(
@@ -188,6 +200,18 @@ def draw(event_code: str, seed: int | None) -> str:
     for entry in sorted(event.entries, key=lambda entry: entry.draw_order or 0):
         lines.append(f"{entry.bib}\t{entry.station}\t{entry.draw_order}\t{entry.blind_code}")
     return "\n".join(lines)
+
+
+@click.command("board")
+@click.argument("event_code", metavar="EVENT")
+@click.argument("visibility", metavar="hidden|live|frozen|published")
+@writes
+def board(event_code: str, visibility: str) -> str:
+    """Set what the public board shows: nothing, live results, a frozen moment, the final."""
+    event = operations.find_event(event_code)
+    operations.set_visibility(event, visibility, actor())
+    return _("The board of %(code)s is now %(visibility)s.", code=event.code,
+             visibility=label("visibility", visibility))
 
 
 user_group = AppGroup("user", help="Accounts of organisers, chief judges and judges.")
@@ -295,7 +319,7 @@ def results_export(event_code: str, format_: str, output: str | None,
 
 
 COMMANDS = (init_db, demo, event_group, contestants_group, scores_group, entries_group, draw,
-            user_group, judge_group, results_group)
+            board, user_group, judge_group, results_group)
 
 
 def init_app(app: Flask) -> None:

@@ -12,16 +12,20 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from . import operations, rules
+from . import marking, operations, rules
 from .extensions import db
+from .labels import label
 from .imports import ContestantRow, EntryRow, id_check_digit
-from .models import Competition, Criterion, Entry, Event, User
+from .models import Assignment, Competition, Criterion, Entry, Event, User
 from .scheme import parse_scheme
 
 DEMO_COMPETITION = "第六届全国职工职业技能大赛（示例）"
@@ -196,22 +200,17 @@ def demo_loaded() -> bool:
         select(Competition.id).where(Competition.name == DEMO_COMPETITION)) is not None
 
 
-def role_label(role: str) -> str:
-    labels = {"organiser": _("organiser"), "chief": _("chief judge"), "judge": _("judge")}
-    return labels.get(role, role)
-
-
 def accounts_text() -> str:
     """The demo accounts with their roles and passwords, one per line."""
     lines = [_("Demo accounts (for trying the system out only):")]
     for account in ACCOUNTS:
         if account.criteria:
             lines.append(_("%(username)s: %(role)s (%(criteria)s), password %(password)s",
-                           username=account.username, role=role_label(account.role),
+                           username=account.username, role=label("role", account.role),
                            criteria=", ".join(account.criteria), password=account.password))
         else:
             lines.append(_("%(username)s: %(role)s, password %(password)s",
-                           username=account.username, role=role_label(account.role),
+                           username=account.username, role=label("role", account.role),
                            password=account.password))
     return "\n".join(lines)
 
@@ -371,3 +370,57 @@ def load_demo(actor: str) -> str:
           code=event.code),
     ])
 
+
+
+# --- the simulation -----------------------------------------------------------------------
+
+def missing_marks(event: Event) -> list[tuple[User, Criterion, Entry]]:
+    """The (judge, criterion, entry) marks still to enter on the judges' sheets."""
+    entries = [entry for entry in marking.markable_entries(event) if entry.status == "ok"]
+    missing = []
+    for assignment in db.session.scalars(
+            select(Assignment).join(Criterion).where(Criterion.event_id == event.id)):
+        marked = set(marking.judge_marks(assignment.user, assignment.criterion))
+        missing.extend((assignment.user, assignment.criterion, entry) for entry in entries
+                       if entry.id not in marked
+                       and not marking.has_conflict(assignment.user, event, entry))
+    return missing
+
+
+def plausible_mark(rng: random.Random, criterion: Criterion, entry: Entry) -> Decimal:
+    """A mark like the other judges' for this entry, or a typical one for the criterion."""
+    others = [mark.value for mark in entry.marks if mark.criterion_id == criterion.id]
+    maximum = float(criterion.max_value)
+    if criterion.kind == "penalty":
+        return on_step(rng.choice((0.0, 0.0, 0.0, 0.5, 1.0, 1.5)), criterion)
+    if others:
+        centre = float(sum(others)) / len(others)
+        return on_step(centre + rng.gauss(0, maximum / 40), criterion)
+    return on_step(maximum * rng.uniform(0.62, 0.96), criterion)
+
+
+def simulate(rate: float, echo: Callable[[str], None], seed: int | None = None) -> int:
+    """Enter the demo's remaining marks as its judges would, `rate` a second, through the
+    judges' own save (the same checks, tokens and revisions). Returns how many were saved."""
+    rng = random.Random(seed)
+    saved = 0
+    while True:
+        db.session.expire_all()
+        event = db.session.scalar(select(Event).where(Event.code == DEMO_EVENT))
+        if event is None or event.state != "scoring":
+            break
+        pending = missing_marks(event)
+        if not pending:
+            break
+        user, criterion, entry = rng.choice(pending)
+        value = plausible_mark(rng, criterion, entry)
+        outcome = marking.save_judge_mark(user, event, criterion, entry, str(value),
+                                          token=secrets.token_hex(16), seen_version=None)
+        if outcome.state == "saved":
+            saved += 1
+            echo(_("%(judge)s: %(criterion)s %(code)s = %(value)s (%(left)s to go)",
+                   judge=user.username, criterion=criterion.code, code=entry.blind_code,
+                   value=value, left=len(pending) - 1))
+        time.sleep(1 / rate)
+    echo(_("The demo's marking is complete: %(count)s marks entered.", count=saved))
+    return saved

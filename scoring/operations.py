@@ -404,3 +404,30 @@ def assign_judge(event: Event, username: str, codes: Iterable[str], actor: str) 
     db.session.flush()
     audit("judge.assign", actor, event, user=user, criteria=added)
     return added
+
+
+# --- the public board ---------------------------------------------------------------------
+
+def set_visibility(event: Event, visibility: str, actor: str, user: User | None = None) -> None:
+    """Hide the board, show it live, freeze it as it is now, or publish the final results."""
+    from .board import freeze
+
+    if visibility not in ("hidden", "live", "frozen", "published"):
+        raise InputError(Problem(_("the board is hidden, live, frozen or published"),
+                                 field="VISIBILITY"))
+    if visibility == "published" and event.state not in ("locked", "published"):
+        raise InputError(Problem(_(
+            "lock the scoring of %(code)s before publishing its results", code=event.code),
+            field="VISIBILITY"))
+    old = event.visibility
+    event.visibility = visibility
+    if visibility == "frozen":
+        freeze(event)
+    else:
+        event.frozen_at = event.frozen_json = None
+    if visibility == "published" and event.state != "published":
+        audit("event.state", actor, event, user=user, old=event.state, new="published")
+        event.state = "published"
+    audit("board.visibility", actor, event, user=user, old=old, new=visibility)
+    bump_results(event)
+    db.session.flush()

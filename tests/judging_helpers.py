@@ -79,7 +79,7 @@ def sign_in(client: FlaskClient, username: str, password: str = PASSWORD) -> str
     response = client.post("/login", data={"username": username, "password": password,
                                            "csrf_token": token})
     assert response.status_code == 302, response.get_data(as_text=True)
-    return csrf_token(client, "/")
+    return csrf_token(client, response.headers["Location"])
 
 
 def save(client: FlaskClient, token: str, entry: Entry, value: str, criterion: str = "V",

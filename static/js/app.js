@@ -61,6 +61,9 @@
   document.addEventListener("htmx:configRequest", function (event) {
     var token = document.querySelector('meta[name="csrf-token"]');
     if (token) { event.detail.headers["X-CSRFToken"] = token.content; }
+    // A board poll says which version it shows; the server answers 304 while unchanged.
+    var etag = event.detail.elt.dataset && event.detail.elt.dataset.etag;
+    if (etag) { event.detail.headers["If-None-Match"] = '"' + etag + '"'; }
   });
 
   // Each edit of a mark gets its own token; a retry of the same edit reuses it, so the
@@ -136,4 +139,97 @@
   window.addEventListener("beforeunload", function (event) {
     if (document.querySelector(".state-unsaved")) { event.preventDefault(); event.returnValue = ""; }
   });
+
+  // --- the public boards -------------------------------------------------------------------
+  var shown = {};  // row id -> "rank|total" before the last swap
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var panel = event.detail.elt;
+    if (!panel.hasAttribute || !panel.hasAttribute("data-poll")) { return; }
+    shown = {};
+    Array.prototype.forEach.call(panel.querySelectorAll("tr[data-key]"), function (row) {
+      shown[row.id] = row.dataset.key;
+    });
+  });
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var panel = document.getElementById(event.detail.elt.id) || event.detail.target;
+    if (!panel || !panel.querySelectorAll) { return; }
+    // A row whose rank or total changed flashes briefly.
+    Array.prototype.forEach.call(panel.querySelectorAll("tr[data-key]"), function (row) {
+      if (row.id in shown && shown[row.id] !== row.dataset.key) {
+        row.classList.add("changed");
+        window.setTimeout(function () { row.classList.remove("changed"); }, 4000);
+      }
+    });
+    markMine();
+    startPager();
+  });
+
+  function markMine() {
+    var id = window.location.hash.slice(1);
+    var row = id && document.getElementById(id);
+    if (row) { row.classList.add("mine"); }
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.classList || !form.classList.contains("find-bib")) { return; }
+    event.preventDefault();
+    var wanted = form.elements.bib.value.trim();
+    var rows = document.querySelectorAll("tr[id^='bib-']");
+    var found = null;
+    Array.prototype.forEach.call(rows, function (row) {
+      var bib = row.id.slice(4);
+      row.classList.remove("mine");
+      if (bib === wanted || (/^\d+$/.test(wanted) && /^\d+$/.test(bib) && Number(bib) === Number(wanted))) {
+        found = row;
+      }
+    });
+    var result = form.querySelector(".find-result");
+    if (found) {
+      window.history.replaceState(null, "", "#" + found.id);
+      found.classList.add("mine");
+      found.scrollIntoView({block: "center"});
+      if (result) { result.textContent = ""; }
+    } else if (result) {
+      result.textContent = result.dataset.missing;
+    }
+  });
+
+  // The big screen pages through the rows below the top ones, on its own.
+  var page = 0;
+  var pagerTimer = null;
+
+  function showPage(panel) {
+    var rows = panel.querySelectorAll("tbody tr");
+    var fixed = Number(panel.dataset.fixed || 3);
+    var size = Number(panel.dataset.pageSize || 10);
+    var rest = Math.max(0, rows.length - fixed);
+    var pages = Math.max(1, Math.ceil(rest / size));
+    page = page % pages;
+    Array.prototype.forEach.call(rows, function (row, index) {
+      var visible = index < fixed || Math.floor((index - fixed) / size) === page;
+      row.hidden = !visible;
+    });
+    var label = panel.querySelector(".screen-page");
+    if (label) { label.textContent = pages > 1 ? (page + 1) + " / " + pages : ""; }
+    return pages;
+  }
+
+  function startPager() {
+    var panel = document.querySelector("[data-pager]");
+    if (!panel) { return; }
+    showPage(panel);
+    if (pagerTimer) { return; }
+    pagerTimer = window.setInterval(function () {
+      var current = document.querySelector("[data-pager]");
+      if (!current) { return; }
+      page += 1;
+      showPage(current);
+    }, 1000 * Number(panel.dataset.pageSeconds || 8));
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { markMine(); startPager(); });
+  window.addEventListener("hashchange", markMine);
 }());
