@@ -152,9 +152,11 @@
     });
   });
 
-  document.addEventListener("htmx:afterSwap", function (event) {
-    var panel = document.getElementById(event.detail.elt.id) || event.detail.target;
-    if (!panel || !panel.querySelectorAll) { return; }
+  // htmx:load fires on the new panel once it is in the page (an outerHTML swap replaces
+  // the old one, which is detached by then).
+  document.addEventListener("htmx:load", function (event) {
+    var panel = event.detail.elt;
+    if (!panel.hasAttribute || !panel.hasAttribute("data-poll")) { return; }
     // A row whose rank or total changed flashes briefly.
     Array.prototype.forEach.call(panel.querySelectorAll("tr[data-key]"), function (row) {
       if (row.id in shown && shown[row.id] !== row.dataset.key) {
