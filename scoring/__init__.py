@@ -43,7 +43,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    from . import api, auth, board, chief, cli, i18n, judging, labels, public
+    from . import admin, api, auth, board, chief, cli, i18n, judging, labels, public
+    from . import export_views
     from .extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
@@ -59,6 +60,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(judging.bp)
     app.register_blueprint(chief.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(export_views.bp)
     csrf.exempt(api.bp)  # read-only GETs
 
     @app.errorhandler(CSRFError)

@@ -34,7 +34,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 THROTTLE_WINDOW = timedelta(minutes=10)
 ACCOUNT_LIMIT = 5
 ADDRESS_LIMIT = 20
-HOME = {"judge": "judging.home", "chief": "chief.index", "organiser": "chief.index"}
+HOME = {"judge": "judging.home", "chief": "chief.index", "organiser": "admin.dashboard"}
 
 
 class LoginForm(FlaskForm):

@@ -220,72 +220,81 @@ class ContestantRow:
     columns: dict[str, str] = field(default_factory=lambda: dict(CONTESTANT_COLUMNS))
 
 
-def _check_text(table: Table, row: int, key: str, value: str, limit: int,
-                problems: list[Problem]) -> str | None:
-    if len(value) > limit:
-        problems.append(table.problem(row, key, _("longer than %(limit)s characters",
-                                                  limit=limit)))
-    elif CONTROL.search(value):
-        problems.append(table.problem(row, key, _(
-            "contains a line break or another control character")))
-    return value or None
+def check_contestant(values: dict[str, str]) -> tuple[dict[str, str | None], dict[str, str]]:
+    """One contestant's fields (bib, name, gender, id_number, unit, delegation, phone) as
+    typed: the clean values, and the problem of each field that has one. Used by the file
+    import and by the console's form alike."""
+    clean: dict[str, str | None] = {}
+    problems: dict[str, str] = {}
+    bib = values.get("bib", "").strip()
+    if not bib:
+        problems["bib"] = _("the bib is empty")
+    elif not BIB_PATTERN.match(bib):
+        problems["bib"] = _(
+            "a bib is a letter or digit followed by letters, digits, - or _ (at most 20)")
+    clean["bib"] = bib
+    name = values.get("name", "").strip()
+    if not name:
+        problems["name"] = _("the name is empty")
+    for key, limit in (("name", 100), ("unit", 200), ("delegation", 100)):
+        text = values.get(key, "").strip()
+        if len(text) > limit:
+            problems[key] = _("longer than %(limit)s characters", limit=limit)
+        elif CONTROL.search(text):
+            problems[key] = _("contains a line break or another control character")
+        clean[key] = text or None
+    gender_text = values.get("gender", "").strip()
+    clean["gender"] = GENDERS.get(gender_text.lower()) if gender_text else None
+    if gender_text and clean["gender"] is None:
+        problems["gender"] = _("“%(value)s” is not a gender (男, 女, M or F)", value=gender_text)
+    id_number = values.get("id_number", "").upper().replace(" ", "").strip() or None
+    if id_number and "E+" in id_number:
+        problems["id_number"] = _(
+            "Excel stored this ID number as a number and lost its last digits: format "
+            "the column as text and type it again")
+    elif id_number:
+        problem = id_number_problem(id_number)
+        if problem:
+            problems["id_number"] = problem
+    clean["id_number"] = id_number
+    phone = re.sub(r"[\s-]", "", values.get("phone", "")).removeprefix("+86") or None
+    if phone and not re.fullmatch(r"1\d{10}", phone):
+        problems["phone"] = _("a mobile number has 11 digits and begins with 1")
+    clean["phone"] = phone
+    return clean, problems
 
 
-def read_contestants(path: str | Path, data: bytes | None = None) -> list[ContestantRow]:
-    table = read_table(path, CONTESTANT_COLUMNS, ("bib", "name"), data)
+def contestant_rows(table: Table) -> tuple[list[ContestantRow], list[Problem]]:
+    """The checked rows of a contestants table, and every problem found."""
     columns = {key: header for key, (_index, header) in table.headers.items()}
     problems: list[Problem] = []
     records = []
     bibs: dict[str, int] = {}
     id_numbers: dict[str, int] = {}
     for row, cells in table.rows:
-        before = len(problems)
-        bib = table.cell(cells, "bib")
-        if not bib:
-            problems.append(table.problem(row, "bib", _("the bib is empty")))
-        elif not BIB_PATTERN.match(bib):
-            problems.append(table.problem(row, "bib", _(
-                "a bib is a letter or digit followed by letters, digits, - or _ (at most 20)")))
-        elif bib in bibs:
-            problems.append(table.problem(row, "bib", _(
-                "bib %(bib)s is already used in row %(other)s", bib=bib, other=bibs[bib])))
-        else:
-            bibs[bib] = row
-        name = table.cell(cells, "name")
-        if not name:
-            problems.append(table.problem(row, "name", _("the name is empty")))
-        _check_text(table, row, "name", name, 100, problems)
-        gender_text = table.cell(cells, "gender")
-        gender = GENDERS.get(gender_text.lower()) if gender_text else None
-        if gender_text and gender is None:
-            problems.append(table.problem(row, "gender", _(
-                "“%(value)s” is not a gender (男, 女, M or F)", value=gender_text)))
-        id_number = table.cell(cells, "id_number").upper().replace(" ", "") or None
-        if id_number and "E+" in id_number:
-            problems.append(table.problem(row, "id_number", _(
-                "Excel stored this ID number as a number and lost its last digits: format "
-                "the column as text and type it again")))
-        elif id_number:
-            problem = id_number_problem(id_number)
-            if problem:
-                problems.append(table.problem(row, "id_number", problem))
-            elif id_number in id_numbers:
-                problems.append(table.problem(row, "id_number", _(
-                    "the same ID number is in row %(other)s", other=id_numbers[id_number])))
-            else:
-                id_numbers[id_number] = row
-        phone = re.sub(r"[\s-]", "", table.cell(cells, "phone")) or None
-        if phone:
-            phone = phone.removeprefix("+86")
-            if not re.fullmatch(r"1\d{10}", phone):
-                problems.append(table.problem(row, "phone", _(
-                    "a mobile number has 11 digits and begins with 1")))
-        unit = _check_text(table, row, "unit", table.cell(cells, "unit"), 200, problems)
-        delegation = _check_text(table, row, "delegation", table.cell(cells, "delegation"),
-                                 100, problems)
-        if len(problems) == before:
-            records.append(ContestantRow(row, bib, name, gender, id_number, unit, delegation,
-                                         phone, columns))
+        clean, found = check_contestant({key: table.cell(cells, key)
+                                         for key in CONTESTANT_COLUMNS})
+        bib, id_number = clean["bib"] or "", clean["id_number"]
+        if "bib" not in found and bib in bibs:
+            found["bib"] = _("bib %(bib)s is already used in row %(other)s", bib=bib,
+                             other=bibs[bib])
+        if "id_number" not in found and id_number and id_number in id_numbers:
+            found["id_number"] = _("the same ID number is in row %(other)s",
+                                   other=id_numbers[id_number])
+        bibs.setdefault(bib, row)
+        if id_number:
+            id_numbers.setdefault(id_number, row)
+        problems.extend(table.problem(row, key, message) for key, message in found.items())
+        if not found:
+            records.append(ContestantRow(
+                row, bib, clean["name"] or "", clean["gender"], id_number, clean["unit"],
+                clean["delegation"], clean["phone"], columns))
+    return records, problems
+
+
+def read_contestants(path: str | Path, data: bytes | None = None) -> list[ContestantRow]:
+    records, problems = contestant_rows(
+        read_table(path, CONTESTANT_COLUMNS, ("bib", "name"), data))
     if problems:
         raise InputError(problems)
     return records

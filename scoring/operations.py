@@ -431,3 +431,95 @@ def set_visibility(event: Event, visibility: str, actor: str, user: User | None 
     audit("board.visibility", actor, event, user=user, old=old, new=visibility)
     bump_results(event)
     db.session.flush()
+
+
+# --- the lifecycle ------------------------------------------------------------------------
+
+def change_state(event: Event, action: str, actor: str, user: User | None = None,
+                 reason: str = "") -> None:
+    """open (scoring), lock, publish or reopen (with a reason) an event."""
+    state = event.state
+    if action == "open":
+        if state != "drawn":
+            raise InputError(Problem(_("Scoring opens once lots are drawn.")))
+        event.state = "scoring"
+    elif action == "lock":
+        if state != "scoring":
+            raise InputError(Problem(_("Only an event in scoring can be locked.")))
+        event.state = "locked"
+    elif action == "publish":
+        set_visibility(event, "published", actor, user)  # checks the lock, records it
+        return
+    elif action == "reopen":
+        if state not in ("locked", "published"):
+            raise InputError(Problem(_("Only a locked or published event can be reopened.")))
+        if not reason.strip():
+            raise InputError(Problem(_("Reopening needs a reason.")))
+        event.state = "scoring"
+        if event.visibility == "published":
+            event.visibility = "live"
+    else:
+        raise InputError(Problem(_("Unknown action.")))
+    audit("event.state", actor, event, user=user, old=state, new=event.state,
+          reason=reason.strip() or None)
+    bump_results(event)
+    db.session.flush()
+
+
+def rename_scheme(event: Event, scheme: rules.Scheme, actor: str) -> None:
+    """Change what cannot change a result once marks exist: names and the spread limit."""
+    event.name = scheme.name
+    for section, rule in zip(event.sections, scheme.sections):
+        section.name = rule.name
+    for criterion, criterion_rule in zip(event.criteria, scheme.criteria):
+        criterion.name = criterion_rule.name
+        criterion.max_spread = criterion_rule.max_spread
+    audit("event.rename", actor, event)
+    bump_results(event)
+    db.session.flush()
+
+
+def update_contestant(entry: Entry, values: dict[str, str | None], status: str,
+                      reason: str | None, time: int | None, actor: str,
+                      user: User | None = None) -> None:
+    """Change one contestant's details, status (with its reason) and time used."""
+    person = entry.contestant
+    event = entry.event
+    if values.get("id_number"):
+        other = db.session.scalar(select(Contestant).where(
+            Contestant.competition_id == person.competition_id,
+            Contestant.id_number == values["id_number"], Contestant.id != person.id))
+        if other is not None:
+            raise InputError(Problem(_("this ID number is registered for %(name)s",
+                                       name=other.name), field="id_number"))
+    scored = (entry.status, entry.time_used) != (status, time)
+    if scored and event.state in ("locked", "published"):
+        raise InputError(Problem(_(
+            "event %(code)s is %(state)s: statuses and times can no longer change",
+            code=event.code, state=label("state", event.state)), field="status"))
+    before = {"status": entry.status, "time": entry.time_used, "name": person.name}
+    for key in ("name", "gender", "id_number", "unit", "phone"):
+        setattr(person, key, values.get(key))
+    entry.delegation = values.get("delegation")
+    entry.status, entry.status_reason, entry.time_used = status, reason, time
+    audit("entry.update", actor, event, user=user, entry=entry, bib=entry.bib, before=before,
+          status=status, reason=reason, time=time)
+    bump_results(event)
+    db.session.flush()
+
+
+def set_assignments(event: Event, user: User, codes: set[str], actor: str,
+                    by: User | None = None) -> None:
+    """The criteria of `event` that `user` marks, exactly `codes`."""
+    criteria = {criterion.code: criterion for criterion in event.criteria}
+    current = {assignment.criterion.code: assignment for assignment in db.session.scalars(
+        select(Assignment).join(Criterion).where(Assignment.user_id == user.id,
+                                                 Criterion.event_id == event.id))}
+    for code in codes - set(current):
+        db.session.add(Assignment(user=user, criterion=criteria[code]))
+    for code in set(current) - codes:
+        db.session.delete(current[code])
+    if codes != set(current):
+        audit("judge.assign", actor, event, user=by, judge=user.username,
+              criteria=sorted(codes))
+    db.session.flush()

@@ -39,7 +39,7 @@ class SchemeFile:
 
 
 class _Checker:
-    def __init__(self, filename: str) -> None:
+    def __init__(self, filename: str | None) -> None:
         self.filename = filename
         self.problems: list[Problem] = []
 
@@ -142,6 +142,11 @@ def parse_scheme(text: str, filename: str = "scheme.toml") -> SchemeFile:
     except tomllib.TOMLDecodeError as error:
         raise InputError(Problem(_("not a valid TOML file: %(error)s", error=error),
                                  file=filename)) from None
+    return check_scheme(data, filename)
+
+
+def check_scheme(data: dict[str, Any], filename: str | None = None) -> SchemeFile:
+    """Check a scheme given as the data of a scheme file (from TOML, or from the form)."""
     check = _Checker(filename)
     check.unknown_keys(data, TOP_KEYS, "")
     code = check.text(data, "code", "", pattern=CODE_PATTERN) or ""
