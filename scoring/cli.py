@@ -22,7 +22,10 @@ from flask_migrate import upgrade
 from sqlalchemy import inspect, select
 
 from . import auth, exports, imports, operations
+from . import certificates as certificates_module
 from . import demo as demo_module
+from .export_pdf import certificates_pdf, results_pdf
+from .export_xlsx import results_xlsx
 from .extensions import db
 from .labels import label
 from .models import User
@@ -32,6 +35,7 @@ from .scheme import parse_scheme
 
 F = TypeVar("F", bound=Callable[..., Any])
 MIGRATIONS = str(Path(__file__).parent / "migrations")
+BINARY_FORMATS = ("xlsx", "pdf")
 
 
 def actor() -> str:
@@ -290,36 +294,74 @@ results_group = AppGroup("results", help="Results.")
 @click.argument("event_code", metavar="EVENT")
 @click.option("--format", "format_", required=True,
               type=click.Choice(["csv", "xlsx", "json", "pdf"]))
-@click.option("-o", "--output", default=None, help="File to write (default: stdout).")
+@click.option("-o", "--output", default=None,
+              help="File to write (default: stdout, for CSV and JSON only).")
 @click.option("--bom/--no-bom", default=None,
               help="Start a CSV with a byte order mark (default: yes in a file, no on stdout).")
 @writes
 def results_export(event_code: str, format_: str, output: str | None,
                    bom: bool | None) -> None:
-    """Export the results table (CSV and JSON to stdout when -o is absent)."""
+    """Export the results table: CSV and JSON (to stdout when -o is absent), XLSX (results,
+    team ranking, judges' marks, audit log) and PDF (the printable results sheet) to a file."""
     event = operations.find_event(event_code)
-    if format_ in ("xlsx", "pdf"):
-        raise InputError(Problem(_("the %(format)s export is not available yet",
-                                   format=format_.upper()), field="--format"))
+    if format_ in BINARY_FORMATS and output is None:
+        raise InputError(Problem(_("the %(format)s export is a binary file: give one with "
+                                   "-o FILE", format=format_.upper()), field="--output"))
     results = event_results(event)
     if format_ == "csv":
         data = exports.results_csv(results, bom=output is not None if bom is None else bom)
-    else:
+    elif format_ == "json":
         data = exports.results_json(results)
+    elif format_ == "xlsx":
+        data = results_xlsx(results)
+    else:
+        data = results_pdf(results)
     if output is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     else:
-        try:
-            Path(output).write_bytes(data)
-        except OSError as error:
-            raise InputError(Problem(_("cannot write the file: %(error)s",
-                                       error=error.strerror), file=output)) from None
+        write_file(output, data)
     operations.audit("results.export", actor(), event, format=format_, file=output or "-")
 
 
+@click.command("certificates")
+@click.argument("event_code", metavar="EVENT")
+@click.option("-o", "--output", required=True, help="The PDF file to write.")
+@click.option("--base-url", default=None,
+              help="The address the public reaches the server at, for the QR codes "
+                   "(default: SCORING_PUBLIC_URL, else http://127.0.0.1:5000).")
+@writes
+def certificates(event_code: str, output: str, base_url: str | None) -> str:
+    """Issue the winners' certificates (once scoring is locked) and write them as a PDF, one
+    page each with a QR code to its verification page; unchanged awards keep their codes."""
+    event = operations.find_event(event_code)
+    issued = certificates_module.issue_certificates(event, actor())
+    base = (base_url or current_app.config.get("SCORING_PUBLIC_URL")
+            or "http://127.0.0.1:5000").rstrip("/")
+    with current_app.test_request_context(base_url=base):
+        urls = {certificate.token: url_for("exports.verify", token=certificate.token,
+                                           _external=True)
+                for certificate in issued.certificates}
+    data = certificates_pdf(certificates_module.certificate_pages(issued), urls.__getitem__,
+                            title=event.name)
+    write_file(output, data)
+    operations.audit("certificates.export", actor(), event, count=len(issued.certificates),
+                     file=output)
+    return _("Wrote %(count)s certificates of %(code)s to %(file)s (%(created)s new, "
+             "%(revoked)s revoked).", count=len(issued.certificates), code=event.code,
+             file=output, created=issued.created, revoked=issued.revoked)
+
+
+def write_file(path: str, data: bytes) -> None:
+    try:
+        Path(path).write_bytes(data)
+    except OSError as error:
+        raise InputError(Problem(_("cannot write the file: %(error)s",
+                                   error=error.strerror), file=path)) from None
+
+
 COMMANDS = (init_db, demo, event_group, contestants_group, scores_group, entries_group, draw,
-            board, user_group, judge_group, results_group)
+            board, user_group, judge_group, results_group, certificates)
 
 
 def init_app(app: Flask) -> None:

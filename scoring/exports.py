@@ -1,22 +1,80 @@
-"""Export builders: each takes an event's results and returns bytes; callers only send them."""
+"""Export builders: each takes an event's results and returns bytes; callers only send them.
+
+CSV and JSON (here) carry the stable English keys of FORMATS.md; the exports for people
+(`export_xlsx`, `export_pdf`, the printable sheet) share `sheet_columns` and `sheet_rows`
+here, with the event's own headers in the interface language.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
+from flask_babel import gettext as _
+
+from .labels import label
 from .models import Event
 from .results import EventResults, result_columns, result_rows, team_rows
 
-TEXT_COLUMNS = ("bib", "name", "delegation", "unit")
+TEXT_COLUMNS = ("bib", "name", "delegation", "unit", "award")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise(text: str) -> str:
     """Make a text cell inert in Excel and WPS: a leading ' stops a formula."""
     return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def is_formula_like(text: str) -> bool:
+    """Would a spreadsheet take this text for a formula (or a command, in old Excel)?"""
+    return text.startswith(FORMULA_STARTS)
+
+
+@dataclass(frozen=True)
+class SheetColumn:
+    """A column of the results sheet for people: its key in `result_rows`, the header
+    people read, and whether it holds text, a whole number (the rank) or a figure."""
+
+    key: str
+    header: str
+    kind: str  # "text", "rank" or "figure"
+
+
+def sheet_columns(results: EventResults) -> list[SheetColumn]:
+    """The results table's columns in FORMATS.md's order, headed by the event's own names:
+    名次, 参赛号, 姓名, 代表队, 工作单位, 状态, 用时, each section and criterion, 总分, 奖项."""
+    scheme = results.scheme
+    return [
+        SheetColumn("rank", _("Rank"), "rank"),
+        SheetColumn("bib", _("Bib"), "text"),
+        SheetColumn("name", _("Name"), "text"),
+        SheetColumn("delegation", _("Delegation"), "text"),
+        SheetColumn("unit", _("Work unit"), "text"),
+        SheetColumn("status", _("Status"), "text"),
+        SheetColumn("time", _("Time used"), "text"),
+        *(SheetColumn(section.code, section.name or section.code, "figure")
+          for section in scheme.sections),
+        *(SheetColumn(criterion.code, criterion.name or criterion.code, "figure")
+          for criterion in scheme.criteria),
+        SheetColumn("total", _("Total"), "figure"),
+        SheetColumn("award", _("Award"), "text"),
+    ]
+
+
+def sheet_rows(results: EventResults) -> list[dict[str, Any]]:
+    """`result_rows` with the status in words; figures stay exact text."""
+    rows = result_rows(results)
+    for row in rows:
+        row["status"] = label("status", row["status"])
+    return rows
+
+
+def sheet_title(results: EventResults) -> str:
+    return _("%(event)s: results sheet", event=results.event.name)
 
 
 def results_csv(results: EventResults, bom: bool = False) -> bytes:

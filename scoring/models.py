@@ -416,3 +416,21 @@ class SignInLink(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+
+class Certificate(db.Model):
+    """A winner's certificate (获奖证书): its unguessable token is printed as a QR code that
+    opens the public verification page. A changed award revokes the certificate; the row
+    stays, so an old printout is shown as no longer valid."""
+
+    __tablename__ = "certificates"
+    __table_args__ = (Index("certificates_entry", "entry_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"))
+    award: Mapped[str] = mapped_column(String(100))
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    entry: Mapped[Entry] = relationship()

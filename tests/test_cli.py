@@ -77,10 +77,13 @@ def test_json_export(runner: FlaskCliRunner) -> None:
     assert "id_number" not in first and "phone" not in first
 
 
-def test_xlsx_and_pdf_say_not_yet(runner: FlaskCliRunner) -> None:
+@pytest.mark.parametrize("format_", ["xlsx", "pdf"])
+def test_binary_exports_need_a_file(runner: FlaskCliRunner, format_: str) -> None:
     load_example_b(runner)
-    error = run(runner, "results", "export", "EX-B", "--format", "xlsx", ok=False)
-    assert "not available yet" in error
+    error = run(runner, "results", "export", "EX-B", "--format", format_, ok=False)
+    assert "binary file" in error and "-o" in error
+    assert not db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "results.export")).first()
 
 
 def test_absent_and_dq_rows_come_last_without_rank(runner: FlaskCliRunner,

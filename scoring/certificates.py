@@ -1,0 +1,106 @@
+"""Winners' certificates: issuing their unguessable tokens and checking them for /verify.
+
+Issuing is idempotent: a winner whose award is unchanged keeps the token already printed;
+a changed award revokes the old certificate and issues a new one; a certificate whose
+holder no longer wins is revoked. Like the other operations, this adds and flushes only.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from flask_babel import to_user_timezone
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from .export_pdf import CertificatePage
+from .extensions import db
+from .labels import label
+from .models import Certificate, Entry, Event, utcnow
+from .operations import audit
+from .problems import InputError, Problem
+from .results import EventResults, event_results
+
+ISSUABLE_STATES = ("locked", "published")
+TOKEN_BYTES = 18  # 24 URL-safe characters, 144 random bits
+
+
+@dataclass
+class Issued:
+    certificates: list[Certificate]  # valid ones, in the order of the standings
+    created: int
+    revoked: int
+    results: EventResults
+
+
+def cannot_issue(event: Event) -> str | None:
+    """Why certificates cannot be issued for the event yet, or None."""
+    if event.state not in ISSUABLE_STATES:
+        return _("certificates are issued only once scoring is locked or the results "
+                 "published (the event is %(state)s)", state=label("state", event.state))
+    return None
+
+
+def issue_certificates(event: Event, actor: str) -> Issued:
+    """Make sure every current winner holds exactly one valid certificate for their award."""
+    problem = cannot_issue(event)
+    if problem:
+        raise InputError(Problem(problem, field="EVENT"))
+    results = event_results(event)
+    valid = {certificate.entry_id: certificate for certificate in db.session.scalars(
+        select(Certificate).join(Entry).where(Entry.event_id == event.id,
+                                              Certificate.revoked_at.is_(None)))}
+    now = utcnow()
+    certificates, created, revoked = [], 0, 0
+    for result in results.standings.results:
+        if not result.award:
+            continue
+        entry = results.entries[result.bib]
+        certificate = valid.pop(entry.id, None)
+        if certificate is not None and certificate.award != result.award:
+            certificate.revoked_at = now
+            revoked += 1
+            certificate = None
+        if certificate is None:
+            certificate = Certificate(entry_id=entry.id, award=result.award,
+                                      token=secrets.token_urlsafe(TOKEN_BYTES), created_at=now)
+            certificate.entry = entry
+            db.session.add(certificate)
+            created += 1
+        certificates.append(certificate)
+    for certificate in valid.values():  # holders who no longer win
+        certificate.revoked_at = now
+        revoked += 1
+    db.session.flush()
+    if created or revoked:
+        audit("certificates.issue", actor, event, created=created, revoked=revoked,
+              valid=len(certificates))
+    return Issued(certificates, created, revoked, results)
+
+
+def certificate_pages(issued: Issued) -> list[CertificatePage]:
+    event = issued.results.event
+    pages = []
+    for certificate in issued.certificates:
+        entry = certificate.entry
+        pages.append(CertificatePage(
+            token=certificate.token, name=entry.contestant.name,
+            delegation=entry.delegation or "", unit=entry.contestant.unit or "",
+            event=event.name, award=certificate.award, competition=event.competition.name,
+            issued=to_user_timezone(certificate.created_at).date()))
+    return pages
+
+
+def valid_certificate(token: str) -> Certificate | None:
+    """The valid certificate with this token, or None (unknown, malformed or revoked)."""
+    if not token or len(token) > 64:
+        return None
+    certificate = db.session.scalar(
+        select(Certificate).where(Certificate.token == token)
+        .options(joinedload(Certificate.entry).joinedload(Entry.contestant),
+                 joinedload(Certificate.entry).joinedload(Entry.event)))
+    if certificate is None or certificate.revoked_at is not None:
+        return None
+    return certificate

@@ -1,0 +1,305 @@
+"""The PDF exports: the printable results sheet (成绩公示表) and the winners' certificates
+(获奖证书) with their verification QR codes.
+
+Chinese is set in ReportLab's built-in CID font STSong-Light, which every PDF reader
+provides, so no font file is needed on the server and none is embedded.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from xml.sax.saxutils import escape
+
+import segno
+from flask_babel import format_date, format_datetime
+from flask_babel import gettext as _
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_LEFT
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfgen import canvas
+from reportlab.platypus import (
+    Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle,
+)
+
+from .exports import sheet_columns, sheet_rows, sheet_title
+from .labels import label
+from .results import EventResults
+
+FONT = "STSong-Light"
+INK = colors.HexColor("#1b2430")
+MUTED = colors.HexColor("#5b6675")
+LINE = colors.HexColor("#9aa5b4")
+WASH = colors.HexColor("#e8ecf2")
+RED = colors.HexColor("#9b1c1c")
+GOLD = colors.HexColor("#b8860b")
+MARGIN = 12 * mm
+WIDE_SHEET = 9  # more columns than this: A4 landscape
+
+
+def font() -> str:
+    if FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+    return FONT
+
+
+def style(size: float, alignment: int = TA_LEFT, leading: float | None = None,
+          color: colors.Color = INK) -> ParagraphStyle:
+    return ParagraphStyle(f"s{size}-{alignment}", fontName=font(), fontSize=size,
+                          leading=leading or size * 1.3, alignment=alignment,
+                          textColor=color, wordWrap="CJK")
+
+
+def numbered_canvas(footer: Callable[[int, int], str]) -> type[canvas.Canvas]:
+    """A canvas that knows the page count when it draws each footer ("page 2 of 5")."""
+
+    class NumberedCanvas(canvas.Canvas):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._pages: list[dict[str, Any]] = []
+
+        def showPage(self) -> None:  # noqa: N802 (ReportLab's name)
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            for number, page in enumerate(self._pages, start=1):
+                self.__dict__.update(page)
+                width, _height = self._pagesize
+                self.setFont(font(), 8)
+                self.setFillColor(MUTED)
+                self.drawCentredString(width / 2, MARGIN / 2, footer(number, len(self._pages)))
+                super().showPage()
+            super().save()
+
+    return NumberedCanvas
+
+
+# --- the results sheet -----------------------------------------------------------------
+
+def column_widths(natural: Sequence[float], wrappable: Sequence[bool],
+                  available: float) -> list[float]:
+    """Natural widths if they fit; else the wrappable (text) columns give up the excess,
+    in proportion to their width, down to a floor."""
+    total = sum(natural)
+    if total <= available:
+        spare = (available - total) / len(natural)
+        return [width + spare for width in natural]
+    floor = 36.0
+    excess = total - available
+    give = [max(0.0, width - floor) if wrap else 0.0 for width, wrap in zip(natural, wrappable)]
+    can_give = sum(give)
+    if can_give <= 0:
+        return list(natural)
+    ratio = min(1.0, excess / can_give)
+    return [width - share * ratio for width, share in zip(natural, give)]
+
+
+def results_table(results: EventResults, width: float, size: float) -> Table:
+    columns = sheet_columns(results)
+    rows = sheet_rows(results)
+    padding = 3.0
+    text = [[("" if row[column.key] is None else str(row[column.key])) for column in columns]
+            for row in rows]
+    natural = []
+    for index, column in enumerate(columns):
+        cells = [line[index] for line in text]
+        widest = max((pdfmetrics.stringWidth(cell, font(), size) for cell in cells), default=0)
+        header = pdfmetrics.stringWidth(column.header, font(), size)
+        # A long header wraps onto two lines rather than widening a column of figures.
+        natural.append(max(widest, min(header, max(widest, size * 4)), size * 2) + 2 * padding)
+    widths = column_widths(natural, [column.kind == "text" for column in columns], width)
+    head_style = style(size, TA_CENTER)
+    cell_style = style(size)
+    data: list[list[Any]] = [[Paragraph(escape(column.header), head_style) for column in columns]]
+    for line in text:
+        data.append([cell if column.kind != "text" else Paragraph(escape(cell), cell_style)
+                     for column, cell in zip(columns, line)])
+    table = Table(data, colWidths=widths, repeatRows=1)
+    commands: list[tuple[Any, ...]] = [
+        ("FONT", (0, 0), (-1, -1), font(), size),
+        ("GRID", (0, 0), (-1, -1), 0.5, LINE),
+        ("BACKGROUND", (0, 0), (-1, 0), WASH),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("LEFTPADDING", (0, 0), (-1, -1), padding),
+        ("RIGHTPADDING", (0, 0), (-1, -1), padding),
+        ("TOPPADDING", (0, 1), (-1, -1), 2),
+        ("BOTTOMPADDING", (0, 1), (-1, -1), 2),
+    ]
+    for index, column in enumerate(columns):
+        if column.kind == "figure":
+            commands.append(("ALIGN", (index, 1), (index, -1), "RIGHT"))
+        elif column.kind == "rank":
+            commands.append(("ALIGN", (index, 1), (index, -1), "CENTER"))
+    for number, row in enumerate(rows, start=1):
+        if number % 2 == 0:
+            commands.append(("BACKGROUND", (0, number), (-1, number), colors.HexColor("#f6f8fa")))
+    table.setStyle(TableStyle(commands))
+    return table
+
+
+def signature_block(width: float) -> Table:
+    """Lines for the chief judge's and the supervisor's signatures, and the date."""
+    blank = "_" * 18
+    cells = [[_("Chief judge (signature):"), blank, _("Supervisor (signature):"), blank,
+              _("Date:"), _("____ year __ month __ day")]]
+    table = Table(cells, colWidths=[width * share for share in
+                                    (0.17, 0.2, 0.17, 0.2, 0.08, 0.18)])
+    table.setStyle(TableStyle([
+        ("FONT", (0, 0), (-1, -1), font(), 10.5),
+        ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+        ("TOPPADDING", (0, 0), (-1, -1), 18),
+    ]))
+    return table
+
+
+def results_pdf(results: EventResults, generated_at: datetime | None = None) -> bytes:
+    """The results sheet for the notice board: header, the whole table, signature lines,
+    page numbers; landscape when the table is wide."""
+    generated_at = generated_at or datetime.now().astimezone()
+    event = results.event
+    wide = len(sheet_columns(results)) > WIDE_SHEET
+    pagesize = landscape(A4) if wide else A4
+    width = pagesize[0] - 2 * MARGIN
+    buffer = io.BytesIO()
+    document = SimpleDocTemplate(
+        buffer, pagesize=pagesize, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
+        bottomMargin=MARGIN + 4 * mm, title=sheet_title(results),
+        author=event.competition.name, creator="scoring")
+    story: list[Flowable] = [
+        Paragraph(escape(event.competition.name), style(13, TA_CENTER, color=MUTED)),
+        Spacer(1, 2 * mm),
+        Paragraph(escape(sheet_title(results)), style(18, TA_CENTER)),
+        Spacer(1, 2 * mm),
+        Paragraph(escape(_("Event %(code)s | %(state)s | printed %(when)s",
+                           code=event.code, state=label("state", event.state),
+                           when=format_datetime(generated_at, "yyyy-MM-dd HH:mm"))),
+                  style(9, TA_CENTER, color=MUTED)),
+    ]
+    if not results.standings.complete:
+        story += [Spacer(1, 2 * mm), Paragraph(
+            escape(_("Marks are still missing: these results are provisional.")),
+            style(10, TA_CENTER, color=RED))]
+    story += [Spacer(1, 4 * mm), results_table(results, width, 8.5 if wide else 9),
+              KeepTogether([Spacer(1, 6 * mm), signature_block(width)])]
+    title = sheet_title(results)
+
+    def footer(page: int, pages: int) -> str:
+        return f"{title}    " + _("Page %(page)s of %(pages)s", page=page, pages=pages)
+
+    document.build(story, canvasmaker=numbered_canvas(footer))
+    return buffer.getvalue()
+
+
+# --- certificates ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CertificatePage:
+    token: str
+    name: str
+    delegation: str
+    unit: str
+    event: str
+    award: str
+    competition: str
+    issued: date
+
+
+def draw_qr(page: canvas.Canvas, data: str, x: float, y: float, size: float) -> None:
+    """The QR code of `data` as filled rectangles (one per run of dark modules in a row),
+    with its quiet zone, bottom-left corner at (x, y)."""
+    code = segno.make(data, error="m")
+    matrix = [list(row) for row in code.matrix]
+    border = 2
+    count = len(matrix) + 2 * border
+    module = size / count
+    page.setFillColor(colors.white)
+    page.rect(x, y, size, size, stroke=0, fill=1)
+    page.setFillColor(colors.black)
+    for row_number, row in enumerate(matrix):
+        top = y + size - (row_number + border + 1) * module
+        column = 0
+        while column < len(row):
+            if row[column]:
+                start = column
+                while column < len(row) and row[column]:
+                    column += 1
+                page.rect(x + (start + border) * module, top, (column - start) * module,
+                          module, stroke=0, fill=1)
+            else:
+                column += 1
+
+
+def draw_certificate(page: canvas.Canvas, certificate: CertificatePage, url: str) -> None:
+    width, height = page._pagesize
+    page.setStrokeColor(GOLD)
+    page.setLineWidth(3)
+    page.rect(10 * mm, 10 * mm, width - 20 * mm, height - 20 * mm)
+    page.setLineWidth(0.8)
+    page.rect(14 * mm, 14 * mm, width - 28 * mm, height - 28 * mm)
+
+    page.setFillColor(RED)
+    page.setFont(font(), 40)
+    page.drawCentredString(width / 2, height - 45 * mm, _("Certificate of award"))
+
+    affiliation = _(", ").join(part for part in (certificate.delegation, certificate.unit)
+                                if part)
+    greeting = (_("%(name)s (%(affiliation)s):", name=certificate.name, affiliation=affiliation)
+                if affiliation else _("%(name)s:", name=certificate.name))
+    body = _("in the %(event)s of the %(competition)s, won", event=certificate.event,
+             competition=certificate.competition)
+    frame_width = width - 70 * mm
+    y = height - 70 * mm
+    for text, size, indent in ((greeting, 20, 0), (body, 18, 2)):
+        paragraph_style = style(size, TA_LEFT, leading=size * 1.6)
+        paragraph_style.firstLineIndent = indent * size  # two characters, as Chinese does
+        paragraph = Paragraph(escape(text), paragraph_style)
+        _w, used = paragraph.wrap(frame_width, height)
+        y -= used
+        paragraph.drawOn(page, 35 * mm, y)
+        y -= 6 * mm
+
+    page.setFillColor(RED)
+    page.setFont(font(), 34)
+    page.drawCentredString(width / 2, y - 16 * mm, certificate.award)
+    page.setFillColor(INK)
+    page.setFont(font(), 18)
+    page.drawString(35 * mm + 36, y - 34 * mm, _("Awarded in recognition of this achievement."))
+
+    right = width - 35 * mm
+    page.setFont(font(), 16)
+    page.drawRightString(right, 42 * mm, certificate.competition)
+    page.drawRightString(right, 32 * mm, format_date(certificate.issued, "long"))
+
+    qr_size = 32 * mm
+    draw_qr(page, url, 24 * mm, 24 * mm, qr_size)
+    page.setFont(font(), 9)
+    page.setFillColor(MUTED)
+    page.drawString(24 * mm + qr_size + 3 * mm, 24 * mm + qr_size - 4 * mm,
+                    _("Scan to verify this certificate"))
+    page.drawString(24 * mm + qr_size + 3 * mm, 24 * mm + 2 * mm, url)
+
+
+def certificates_pdf(certificates: Sequence[CertificatePage],
+                     verify_url: Callable[[str], str], title: str = "") -> bytes:
+    """One A4 landscape page per certificate, each with its verification QR code."""
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer, pagesize=landscape(A4))
+    page.setTitle(title or _("Certificates"))
+    page.setCreator("scoring")
+    for certificate in certificates:
+        draw_certificate(page, certificate, verify_url(certificate.token))
+        page.showPage()
+    if not certificates:
+        page.setFont(font(), 14)
+        page.drawString(MARGIN, landscape(A4)[1] - 2 * MARGIN, _("No certificates to print."))
+        page.showPage()
+    page.save()
+    return buffer.getvalue()
