@@ -140,6 +140,18 @@
     if (document.querySelector(".state-unsaved")) { event.preventDefault(); event.returnValue = ""; }
   });
 
+  // A long import or export says it is working, and cannot be sent twice.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.dataset || !form.dataset.busy || event.defaultPrevented) { return; }
+    var button = form.querySelector("button[type=submit]");
+    if (button) {
+      window.setTimeout(function () { button.disabled = true; }, 0);
+      button.textContent = form.dataset.busy;
+    }
+    form.classList.add("busy");
+  });
+
   // --- the public boards -------------------------------------------------------------------
   var shown = {};  // row id -> "rank|total" before the last swap
 
