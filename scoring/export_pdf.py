@@ -147,14 +147,15 @@ def results_table(results: EventResults, width: float, size: float) -> Table:
 
 def signature_block(width: float) -> Table:
     """Lines for the chief judge's and the supervisor's signatures, and the date."""
-    blank = "_" * 18
-    cells = [[_("Chief judge (signature):"), blank, _("Supervisor (signature):"), blank,
-              _("Date:"), _("____ year __ month __ day")]]
-    table = Table(cells, colWidths=[width * share for share in
-                                    (0.17, 0.2, 0.17, 0.2, 0.08, 0.18)])
+    line = "_" * 16
+    cells = [[f"{_('Chief judge (signature):')}{line}", f"{_('Supervisor (signature):')}{line}",
+              f"{_('Date:')}{_('____ year __ month __ day')}"]]
+    table = Table(cells, colWidths=[width / 3] * 3)
     table.setStyle(TableStyle([
         ("FONT", (0, 0), (-1, -1), font(), 10.5),
         ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+        ("ALIGN", (1, 0), (1, 0), "CENTER"),
+        ("ALIGN", (2, 0), (2, 0), "RIGHT"),
         ("TOPPADDING", (0, 0), (-1, -1), 18),
     ]))
     return table

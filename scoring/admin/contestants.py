@@ -82,7 +82,10 @@ def upload_contestants(code: str) -> ResponseReturnValue:
         by_row.setdefault(problem.row, []).append(problem)
     payload = signer().dumps({"name": upload.filename,
                               "data": base64.b64encode(data).decode("ascii")})
+    shown = [(number, cells) for index, (number, cells)
+             in enumerate(table.rows) if index < 100 or number in by_row]  # type: ignore[attr-defined]
     return render_template("admin/preview.html", event=event, table=table, by_row=by_row,
+                           shown=shown,
                            problems=problems, count=len(table.rows),  # type: ignore[attr-defined]
                            payload=payload, filename=upload.filename), \
         200 if not problems else 422
