@@ -491,3 +491,35 @@ def test_exports_are_read_only_apart_from_the_audit(runner: FlaskCliRunner,
     client.get("/admin/events/WELD/sheet")
     assert counts == {model: db.session.scalar(select(func.count()).select_from(model))
                       for model in counts}
+
+
+def test_the_qr_code_is_drawn_module_for_module() -> None:
+    """The rectangles drawn on the certificate rebuild segno's matrix exactly."""
+    import segno
+
+    from scoring.export_pdf import draw_qr
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.colour: object = None
+            self.rects: list[tuple[object, float, float, float, float]] = []
+
+        def setFillColor(self, colour: object) -> None:  # noqa: N802
+            self.colour = colour
+
+        def rect(self, x: float, y: float, width: float, height: float, stroke: int,
+                 fill: int) -> None:
+            self.rects.append((self.colour, x, y, width, height))
+
+    url = "https://jineng.example.cn/verify/n0sJ92BCuqB2kHdFKukgdrrY"
+    matrix = [[bool(module) for module in row] for row in segno.make(url, error="m").matrix]
+    count = len(matrix) + 4  # two modules of quiet zone on each side
+    recorder = Recorder()
+    draw_qr(recorder, url, 0, 0, count * 10.0)  # type: ignore[arg-type]
+    drawn = [[False] * len(matrix) for _ in matrix]
+    for colour, x, y, width, height in recorder.rects[1:]:  # the first is the white ground
+        row = count - 1 - round(y / 10) - 2
+        for column in range(round(x / 10) - 2, round((x + width) / 10) - 2):
+            drawn[row][column] = True
+        assert height == 10.0
+    assert drawn == matrix
