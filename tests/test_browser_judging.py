@@ -98,8 +98,8 @@ def test_judge_marks_signs_and_chief_corrects(browser, live_server: str,  # type
     screenshot(page, "chief-matrix-zh")
     page.goto(live_server + "/chief/J/history")
     history = page.content()
-    assert "复核：咬边超差" in history and "45" not in history.split("评分修改记录")[1].split(
-        "赛项日志")[0]
+    changes = history.split("评分修改记录")[1].split("赛项日志")[0]
+    assert "复核：咬边超差" in history and "<td>45</td>" not in changes  # the refused 45
     assert "sheet.sign" in history and "mark.correct" in history
     screenshot(page, "chief-history-zh")
     chief.close()
