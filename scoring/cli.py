@@ -21,7 +21,7 @@ from flask_babel import refresh
 from flask_migrate import upgrade
 from sqlalchemy import inspect, select
 
-from . import auth, exports, imports, operations
+from . import auth, backup, exports, imports, operations
 from . import certificates as certificates_module
 from . import demo as demo_module
 from .export_pdf import certificates_pdf, results_pdf
@@ -218,6 +218,24 @@ def board(event_code: str, visibility: str) -> str:
              visibility=label("visibility", visibility))
 
 
+@click.command("backup")
+@click.argument("file", metavar="FILE")
+@writes
+def backup_command(file: str) -> str:
+    """Copy the whole database into FILE while it is in use (SQLite or PostgreSQL)."""
+    backup.backup(file)
+    return _("Backed up the database into %(file)s.", file=file)
+
+
+@click.command("restore")
+@click.argument("file", metavar="FILE")
+@writes
+def restore_command(file: str) -> str:
+    """Replace the database's contents with a backup made by `scoring backup`."""
+    backup.restore(file)
+    return _("Restored the database from %(file)s.", file=file)
+
+
 user_group = AppGroup("user", help="Accounts of organisers, chief judges and judges.")
 
 
@@ -361,7 +379,8 @@ def write_file(path: str, data: bytes) -> None:
 
 
 COMMANDS = (init_db, demo, event_group, contestants_group, scores_group, entries_group, draw,
-            board, user_group, judge_group, results_group, certificates)
+            board, backup_command, restore_command, user_group, judge_group, results_group,
+            certificates)
 
 
 def init_app(app: Flask) -> None:
