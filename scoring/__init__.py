@@ -12,6 +12,7 @@ from flask import Flask, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from werkzeug.middleware.proxy_fix import ProxyFix
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
 
@@ -33,6 +34,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,  # a judge's page stays open all day
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # Behind a proxy that terminates HTTPS: Secure cookies, and the proxy's headers
+        # trusted for the client's address (sign-in throttling) and scheme.
+        SESSION_COOKIE_SECURE=os.environ.get("SCORING_HTTPS") == "1",
+        REMEMBER_COOKIE_SECURE=os.environ.get("SCORING_HTTPS") == "1",
+        SCORING_PROXIES=int(os.environ.get("SCORING_PROXIES", "0")),
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -40,6 +46,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+    if app.config["SCORING_PROXIES"]:
+        hops = app.config["SCORING_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops,  # type: ignore[method-assign]
+                                x_host=hops)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
@@ -76,6 +86,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     def security_headers(response):  # type: ignore[no-untyped-def]
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'")
