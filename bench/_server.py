@@ -75,12 +75,44 @@ class Site:
                                f"{done.stdout}{done.stderr}")
         return done
 
+    def cli_batch(self, commands: list[list[str]]) -> list[str]:
+        """Run many `scoring` commands in one Python process (the import of the app, about a
+        second, is paid once): their outputs, in order; on the first failure raise with its
+        output. Each command runs as `scoring ARGS...` would, with the site's env."""
+        import json
+
+        done = subprocess.run([sys.executable, "-c", _CLI_BATCH, json.dumps(commands)],
+                              cwd=ROOT, env=self.env, capture_output=True, text=True,
+                              check=False)
+        outputs = done.stdout.split(_CLI_BATCH_SEPARATOR + "\n")
+        if done.returncode != 0:
+            failed = commands[len(outputs) - 1] if len(outputs) <= len(commands) else []
+            raise RuntimeError(f"scoring {' '.join(failed)} failed (batch exited "
+                               f"{done.returncode}):\n{outputs[-1]}{done.stderr[-3000:]}")
+        return outputs[:len(commands)]
+
     def engine(self):  # type: ignore[no-untyped-def]
         """A SQLAlchemy engine on the site's database (dispose() it when done)."""
         from sqlalchemy import create_engine
         from sqlalchemy.pool import NullPool
 
         return create_engine(self.database_url, poolclass=NullPool)
+
+
+_CLI_BATCH_SEPARATOR = "\x1e-- scoring cli batch --"
+_CLI_BATCH = f"""
+import json, sys
+from scoring.cli import main
+for args in json.loads(sys.argv[1]):
+    try:
+        main.main(args=args, prog_name="scoring", standalone_mode=False)
+    except SystemExit as exit:
+        if exit.code not in (0, None):
+            sys.stdout.flush()
+            sys.exit(exit.code if isinstance(exit.code, int) else 1)
+    sys.stdout.flush()
+    print({_CLI_BATCH_SEPARATOR!r}, flush=True)
+"""
 
 
 def postgres_admin():  # type: ignore[no-untyped-def]
@@ -140,8 +172,12 @@ class Gunicorn:
     site, on a free port; its stderr goes to `stderr_path` in the instance directory."""
 
     def __init__(self, site: Site, workers: int = 2, threads: int = 4,
-                 extra_args: tuple[str, ...] = (), ready_timeout: float = 30.0) -> None:
+                 extra_args: tuple[str, ...] = (), ready_timeout: float = 30.0,
+                 app: str = "scoring:create_app()") -> None:
+        """`app` is gunicorn's APP_MODULE; a module outside the project (a benchmark's wrapper
+        around create_app) can be put on the path with extra_args=("--pythonpath", DIR)."""
         self.site = site
+        self.app = app
         self.workers = workers
         self.threads = threads
         self.extra_args = extra_args
@@ -160,7 +196,7 @@ class Gunicorn:
         self.port = free_port()
         self.command = [venv_bin("gunicorn"), "--workers", str(self.workers),
                         "--threads", str(self.threads), "--bind", f"{self.host}:{self.port}",
-                        *self.extra_args, "scoring:create_app()"]
+                        *self.extra_args, self.app]
         with open(self.stderr_path, "wb") as stderr:
             self.process = subprocess.Popen(self.command, cwd=ROOT, env=self.site.env,
                                             stdin=subprocess.DEVNULL,
@@ -193,6 +229,24 @@ class Gunicorn:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the master and its live workers, from
+        /proc (Linux); nan elsewhere. A worker that exited takes its time with it."""
+        if self.process is None:
+            return float("nan")
+        try:
+            ticks = os.sysconf("SC_CLK_TCK")
+            pids = [self.process.pid]
+            for task in Path(f"/proc/{self.process.pid}/task").iterdir():
+                pids += [int(pid) for pid in (task / "children").read_text().split()]
+            total = 0
+            for pid in pids:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])  # utime, stime
+            return total / ticks
+        except (OSError, ValueError, IndexError):
+            return float("nan")
 
     def stderr_text(self) -> str:
         try:
