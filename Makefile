@@ -6,6 +6,9 @@ STAMP := $(VENV)/.installed
 HTMX_VERSION := 2.0.11
 HTMX := static/vendor/htmx.min.js
 HTMX_STAMP := static/vendor/.htmx-$(HTMX_VERSION)
+AXE_VERSION := 4.14.1
+AXE := tests/vendor/axe.min.js
+AXE_STAMP := tests/vendor/.axe-$(AXE_VERSION)
 LOCALES := zh_Hans_CN en  # zh_CN is parsed by Babel as zh_Hans_CN
 MO := $(foreach l,$(LOCALES),scoring/translations/$(l)/LC_MESSAGES/messages.mo)
 HOST ?= 127.0.0.1
@@ -14,7 +17,7 @@ WORKERS ?= 2
 
 .PHONY: setup run test test-sqlite test-postgres messages bench screenshots clean
 
-setup: $(STAMP) $(HTMX_STAMP) $(MO)
+setup: $(STAMP) $(HTMX_STAMP) $(AXE_STAMP) $(MO)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +31,14 @@ $(HTMX_STAMP):
 	  && tar -xzf htmx.org-$(HTMX_VERSION).tgz && cp package/dist/htmx.min.js $(CURDIR)/$(HTMX) \
 	  && rm -rf $$tmp
 	rm -f static/vendor/.htmx-* && touch $@
+
+# axe-core, for the accessibility tests only (never served by the app): pinned, from npm.
+$(AXE_STAMP):
+	mkdir -p tests/vendor
+	tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null \
+	  && tar -xzf axe-core-$(AXE_VERSION).tgz && cp package/axe.min.js $(CURDIR)/$(AXE) \
+	  && rm -rf $$tmp
+	rm -f tests/vendor/.axe-* && touch $@
 
 scoring/translations/%/LC_MESSAGES/messages.mo: scoring/translations/%/LC_MESSAGES/messages.po $(STAMP)
 	$(BIN)/pybabel compile --statistics -l $* -d scoring/translations -i $< -o $@
@@ -67,7 +78,7 @@ bench: setup
 	$(BIN)/python bench/rules.py
 
 clean:
-	rm -rf $(VENV) static/vendor $(MO) .pytest_cache
+	rm -rf $(VENV) static/vendor tests/vendor $(MO) .pytest_cache
 
 # Screenshots of the pages in docs/screenshots (phone, tablet, big screen; both languages).
 screenshots: setup
