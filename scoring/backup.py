@@ -8,9 +8,11 @@ import subprocess
 from pathlib import Path
 
 from flask_babel import gettext as _
+from sqlalchemy import update
 from sqlalchemy.engine import make_url
 
 from .extensions import db
+from .models import Event
 from .problems import InputError, Problem
 
 
@@ -59,6 +61,11 @@ def backup(file: str) -> None:
         raise InputError(Problem(_("backups are made of SQLite and PostgreSQL databases")))
 
 
+# Results versions jump after a restore, past any version the running processes may have
+# seen (and cached a board for) since the backup was made.
+VERSION_JUMP = 1_000_000
+
+
 def restore(file: str) -> None:
     """Replace the database's contents with a backup made by `backup`."""
     if not Path(file).is_file():
@@ -84,3 +91,6 @@ def restore(file: str) -> None:
               "--dbname", _libpq_url(), file], file)
     else:
         raise InputError(Problem(_("backups are made of SQLite and PostgreSQL databases")))
+    db.session.execute(update(Event).values(results_version=Event.results_version
+                                            + VERSION_JUMP))
+    db.session.commit()

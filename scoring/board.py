@@ -44,7 +44,8 @@ class Stamp:
     def etag(self, view: str, partial: bool, locale: str) -> str:
         moment = self.frozen_at.timestamp() if self.visibility == "frozen" and self.frozen_at \
             else self.version
-        return f"{self.event_id}-{moment}-{self.visibility}-{view}-{int(partial)}-{locale}"
+        return (f"{self.event_id}-{self.code}-{moment}-{self.visibility}-{view}-{int(partial)}"
+                f"-{locale}")
 
 
 def stamp(code: str) -> Stamp:
@@ -84,7 +85,8 @@ def freeze(event: Event) -> None:
 
 
 class RenderCache:
-    """Rendered boards of this process, by ETag (which holds the database's version)."""
+    """Rendered boards of this process, by ETag (which holds the database's version; a
+    restore makes the versions jump, see backup.VERSION_JUMP)."""
 
     def __init__(self, size: int = 64) -> None:
         self.size = size
@@ -97,6 +99,10 @@ class RenderCache:
             if page is not None:
                 self.pages.move_to_end(key)
             return page
+
+    def clear(self) -> None:
+        with self.lock:
+            self.pages.clear()
 
     def put(self, key: str, page: bytes) -> None:
         with self.lock:

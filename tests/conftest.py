@@ -16,7 +16,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
-from scoring import create_app
+from scoring import board, create_app
 from scoring.extensions import db
 
 SAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "samples"
@@ -96,6 +96,7 @@ def app(schema: str) -> Iterator[Flask]:
     with app.app_context():
         yield app
         db.session.remove()
+        board.cache.clear()  # ids and versions start again in the emptied database
         for table in reversed(db.metadata.sorted_tables):
             db.session.execute(table.delete())
         db.session.commit()

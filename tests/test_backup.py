@@ -106,3 +106,14 @@ def test_restore_refuses_what_is_not_a_backup(runner: FlaskCliRunner, tmp_path: 
     missing = runner.invoke(args=["restore", str(tmp_path / "missing.backup")])
     assert missing.exit_code == 1
     assert state() == before
+
+
+def test_a_restore_makes_board_versions_jump(runner: FlaskCliRunner, tmp_path: Path) -> None:
+    """A board cached for a version seen after the backup must never match again."""
+    run(runner, "event", "import", Path(__file__).parent / "data/example-b/scheme.toml")
+    version = db.session.scalar(select(Event.results_version))
+    copy = tmp_path / "copy.backup"
+    run(runner, "backup", copy)
+    run(runner, "restore", copy)
+    db.session.remove()
+    assert db.session.scalar(select(Event.results_version)) >= version + 1_000_000
