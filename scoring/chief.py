@@ -11,11 +11,10 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from . import marking, operations
+from . import marking
 from .auth import role_required
 from .extensions import db
 from .models import Assignment, AuditEvent, Criterion, Entry, Event, Mark, MarkRevision, User
-from .problems import InputError
 
 bp = Blueprint("chief", __name__, url_prefix="/chief")
 STAFF = ("chief", "organiser")
@@ -89,8 +88,7 @@ def index() -> ResponseReturnValue:
     return render_template("chief/index.html", events=events)
 
 
-def matrix_page(event: Event, lock_problem: str | None = None,
-                visibility_problem: str | None = None) -> str:
+def matrix_page(event: Event, lock_problem: str | None = None) -> str:
     entries, judges, groups = matrix(event)
     flags = {
         "spread": sum(group.spread for group in groups.values()),
@@ -98,8 +96,7 @@ def matrix_page(event: Event, lock_problem: str | None = None,
         "extreme": sum(cell.extreme for group in groups.values() for cell in group.cells),
     }
     return render_template("chief/matrix.html", event=event, entries=entries, judges=judges,
-                           groups=groups, flags=flags, lock_problem=lock_problem,
-                           visibility_problem=visibility_problem)
+                           groups=groups, flags=flags, lock_problem=lock_problem)
 
 
 @bp.get("/<event_code>")
@@ -154,18 +151,3 @@ def history(event_code: str) -> ResponseReturnValue:
         .order_by(AuditEvent.id.desc()).limit(500)).all()
     return render_template("chief/history.html", event=event, revisions=revisions,
                            records=records)
-
-
-@bp.post("/<event_code>/visibility")
-@role_required(*STAFF)
-def visibility(event_code: str) -> ResponseReturnValue:
-    event = event_or_404(event_code)
-    try:
-        operations.set_visibility(event, request.form.get("visibility", ""),
-                                  current_user.username, user=current_user)
-        db.session.commit()
-        problem = None
-    except InputError as error:
-        db.session.rollback()
-        problem = error.problems[0].message
-    return matrix_page(event, visibility_problem=problem), 200 if problem is None else 409

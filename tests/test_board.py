@@ -151,11 +151,13 @@ def test_organisers_set_the_visibility_in_the_browser_pages(
 
     run(live, "user", "create", "boss", "--role", "organiser", "--password", "correct-horse")
     token = sign_in(client, "boss")
-    response = client.post("/chief/EX-B/visibility", data={"visibility": "frozen",
-                                                          "csrf_token": token})
-    assert response.status_code == 200
+    assert 'action="/admin/events/EX-B/visibility"' in client.get("/chief/EX-B").get_data(
+        as_text=True)
+    response = client.post("/admin/events/EX-B/visibility", data={"visibility": "frozen",
+                                                                 "csrf_token": token})
+    assert response.status_code == 302
     db.session.expire_all()
     assert db.session.scalar(select(Event.visibility)) == "frozen"
-    response = client.post("/chief/EX-B/visibility", data={"visibility": "published",
-                                                          "csrf_token": token})
-    assert response.status_code == 409 and "锁定" in response.get_data(as_text=True)
+    response = client.post("/admin/events/EX-B/visibility", data={"visibility": "published",
+                                                                 "csrf_token": token})
+    assert "锁定" in client.get(response.headers["Location"]).get_data(as_text=True)

@@ -39,19 +39,19 @@ def mark_counts() -> dict[int, tuple[int, int]]:
     entries = dict(db.session.execute(
         select(Entry.event_id, func.count(Entry.id)).where(Entry.status == "ok")
         .group_by(Entry.event_id)).all())
-    judges = dict(db.session.execute(
+    per_entry = dict(db.session.execute(
         select(Criterion.event_id, func.sum(Criterion.judges)).group_by(Criterion.event_id)).all())
     return {event_id: (entered.get(event_id, 0), entries.get(event_id, 0) * (per or 0))
-            for event_id, per in judges.items()}
+            for event_id, per in per_entry.items()}
 
 
 @bp.get("")
 def dashboard() -> ResponseReturnValue:
     competitions = db.session.scalars(select(Competition).order_by(Competition.id)).all()
-    contestants = dict(db.session.execute(
+    registered = dict(db.session.execute(
         select(Entry.event_id, func.count(Entry.id)).group_by(Entry.event_id)).all())
     return render_template("admin/dashboard.html", competitions=competitions,
-                           contestants=contestants, marks=mark_counts())
+                           contestants=registered, marks=mark_counts())
 
 
 from . import contestants, events, judges  # noqa: E402,F401  (the console's routes)
