@@ -85,7 +85,8 @@ def test_demo_competition_event_and_scheme(runner: FlaskCliRunner) -> None:
     assert [(tier.name, tier.min_total) for tier in scheme.awards] == [
         ("一等奖", None), ("二等奖", None), ("三等奖", Decimal(60))]
     assert event.results_version > 1
-    actions = [record.action for record in db.session.scalars(select(AuditEvent))]
+    actions = [record.action for record in db.session.scalars(
+        select(AuditEvent).order_by(AuditEvent.id))]
     for action in ("event.create", "contestants.import", "draw", "user.create",
                    "judge.assign", "entries.update", "demo.load"):
         assert action in actions
