@@ -169,15 +169,20 @@ def http_get(host: str, port: int, path: str, timeout: float = 2.0) -> tuple[int
 
 class Gunicorn:
     """`gunicorn --workers W --threads T --bind 127.0.0.1:PORT 'scoring:create_app()'` on a
-    site, on a free port; its stderr goes to `stderr_path` in the instance directory."""
+    site, on a free port; its stderr goes to `stderr_path` in the instance directory.
+
+    For fault tests: with new_session=True gunicorn runs in its own session and process
+    group, so kill() can SIGKILL the master and every worker at once without touching the
+    caller; restart() starts it again on the same port."""
 
     def __init__(self, site: Site, workers: int = 2, threads: int = 4,
                  extra_args: tuple[str, ...] = (), ready_timeout: float = 30.0,
-                 app: str = "scoring:create_app()") -> None:
+                 app: str = "scoring:create_app()", new_session: bool = False) -> None:
         """`app` is gunicorn's APP_MODULE; a module outside the project (a benchmark's wrapper
         around create_app) can be put on the path with extra_args=("--pythonpath", DIR)."""
         self.site = site
         self.app = app
+        self.new_session = new_session
         self.workers = workers
         self.threads = threads
         self.extra_args = extra_args
@@ -193,14 +198,24 @@ class Gunicorn:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> None:
-        self.port = free_port()
+        self._launch(free_port(), "wb")
+
+    def restart(self) -> None:
+        """Start again on the same port, after stop() or kill(); stderr is appended to."""
+        if self.process is not None:
+            raise RuntimeError("gunicorn is still running: stop() or kill() it first")
+        self._launch(self.port, "ab")
+
+    def _launch(self, port: int, stderr_mode: str) -> None:
+        self.port = port
         self.command = [venv_bin("gunicorn"), "--workers", str(self.workers),
                         "--threads", str(self.threads), "--bind", f"{self.host}:{self.port}",
                         *self.extra_args, self.app]
-        with open(self.stderr_path, "wb") as stderr:
+        with open(self.stderr_path, stderr_mode) as stderr:
             self.process = subprocess.Popen(self.command, cwd=ROOT, env=self.site.env,
                                             stdin=subprocess.DEVNULL,
-                                            stdout=subprocess.DEVNULL, stderr=stderr)
+                                            stdout=subprocess.DEVNULL, stderr=stderr,
+                                            start_new_session=self.new_session)
         deadline = time.monotonic() + self.ready_timeout
         while True:
             if self.process.poll() is not None:
@@ -229,6 +244,49 @@ class Gunicorn:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+    def pids(self) -> list[int]:
+        """The master and its workers now (from /proc, Linux); [] when not running."""
+        if self.process is None:
+            return []
+        pids = [self.process.pid]
+        try:
+            for task in Path(f"/proc/{self.process.pid}/task").iterdir():
+                pids += [int(pid) for pid in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            pass
+        return pids
+
+    def kill(self, timeout: float = 10.0) -> list[int]:
+        """SIGKILL, as a crash or the OOM killer would: with new_session, the whole process
+        group (`kill -9 -PGID`: the master and every worker at the same instant), else the
+        master and the workers it has now. Waits until all of them are dead (a worker,
+        reaped by init, may stay a zombie: it holds no socket). Returns the pids killed."""
+        process = self.process
+        if process is None:
+            return []
+        pids = self.pids()
+        self.process = None
+        for pid in [process.pid] if self.new_session else pids:
+            try:
+                if self.new_session:
+                    os.killpg(pid, signal.SIGKILL)
+                else:
+                    os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        process.wait()
+        deadline = time.monotonic() + timeout
+        for pid in pids[1:]:
+            while time.monotonic() < deadline:
+                try:
+                    state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+                except (OSError, IndexError):
+                    break
+                if state in ("Z", "X"):
+                    break
+                time.sleep(0.01)
+        return pids
 
     def cpu_seconds(self) -> float:
         """CPU time (user + system) used so far by the master and its live workers, from
