@@ -98,11 +98,23 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _instance_secret(instance: Path) -> str:
-    """The signing key, generated into the instance folder on first run, never in code."""
+    """The signing key, generated into the instance folder on first run, never in code.
+
+    Several workers may start together on a new instance folder: the key file appears
+    whole and at once (written aside, then linked into place), and every process reads the
+    one that won.
+    """
     path = instance / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        draft = instance / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        draft.write_text(secrets.token_hex(32))
+        draft.chmod(0o600)
+        try:
+            os.link(draft, path)  # fails if another process got there first
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     return path.read_text().strip()
 
 
