@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -56,6 +57,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from . import admin, api, auth, board, chief, cli, i18n, judging, labels, public
     from . import export_views
     from .extensions import csrf, db, login_manager, migrate
+
+    @app.before_request
+    def refuse_unusable_requests() -> ResponseReturnValue | None:
+        """A NUL byte (no database takes it) or a form field without a name is never a
+        person's input: refused here, before the CSRF check or any query sees it."""
+        texts = [request.path, *request.args.keys(), *request.args.values()]
+        if request.method == "POST":
+            if any(not isinstance(key, str) for key in request.form.keys()):
+                return _("The request is malformed."), 400
+            texts += [*request.form.keys(), *request.form.values()]
+        if any("\x00" in text for text in texts):
+            return _("The request is malformed."), 400
+        return None
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))

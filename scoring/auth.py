@@ -68,10 +68,18 @@ def unauthorized() -> ResponseReturnValue:
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
+def local_target(target: str | None) -> str | None:
+    """`target` if it is a path of this site (no other host, no line break), else None."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return None
+    if any(ord(char) < 32 or ord(char) == 127 for char in target) or urlsplit(target).netloc:
+        return None
+    return target
+
+
 def safe_next(target: str | None, user: User) -> str:
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")) \
-            and not urlsplit(target).netloc:
-        return target
+    if local_target(target):
+        return target  # type: ignore[return-value]
     return url_for(HOME.get(user.role, "public.index"))
 
 

@@ -15,6 +15,7 @@ from . import marking
 from .auth import role_required
 from .extensions import db
 from .models import Assignment, AuditEvent, Criterion, Entry, Event, Mark, MarkRevision, User
+from .rules import parse_whole
 
 bp = Blueprint("chief", __name__, url_prefix="/chief")
 STAFF = ("chief", "organiser")
@@ -112,7 +113,7 @@ def mark_of_event(event: Event, mark_id: int) -> Mark:
     return mark
 
 
-@bp.route("/<event_code>/marks/<int:mark_id>", methods=["GET", "POST"])
+@bp.route("/<event_code>/marks/<int(max=2147483647):mark_id>", methods=["GET", "POST"])
 @role_required("chief")
 def correct(event_code: str, mark_id: int) -> ResponseReturnValue:
     """The correction form (GET) and the correction itself (POST, a reason required)."""
@@ -120,10 +121,9 @@ def correct(event_code: str, mark_id: int) -> ResponseReturnValue:
     mark = mark_of_event(event, mark_id)
     outcome = None
     if request.method == "POST":
-        version = request.form.get("version", "")
         outcome = marking.chief_correct(current_user, event, mark, request.form.get("value", ""),
-                                        request.form.get("reason", ""),
-                                        int(version) if version.isdigit() else None)
+                                        request.form.get("reason", "")[:2000],
+                                        parse_whole(request.form.get("version")))
     return render_template("chief/_correct.html", event=event, mark=mark, outcome=outcome,
                            reason=request.form.get("reason", ""))
 

@@ -105,12 +105,14 @@ def read_rows(path: str | Path, data: bytes | None = None) -> tuple[str, list[li
 
         try:
             book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        except Exception:  # a zip of broken XML raises anything from zipfile to etree
             raise InputError(Problem(_("not a valid .xlsx workbook"), file=filename)) from None
         try:
             sheet = book.worksheets[0]
             rows = [[_cell_text(value) for value in row]
                     for row in sheet.iter_rows(values_only=True)]
+        except Exception:
+            raise InputError(Problem(_("not a valid .xlsx workbook"), file=filename)) from None
         finally:
             book.close()
         return filename, rows
@@ -187,7 +189,7 @@ ID_CHECK = "10X98765432"
 
 def id_number_problem(number: str) -> str | None:
     """Why `number` is not a valid 18-character PRC resident ID number, or None."""
-    if not re.fullmatch(r"\d{17}[\dX]", number):
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", number):
         return _("an ID number has 17 digits and a check digit (0–9 or X)")
     try:
         dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
@@ -258,7 +260,7 @@ def check_contestant(values: dict[str, str]) -> tuple[dict[str, str | None], dic
             problems["id_number"] = problem
     clean["id_number"] = id_number
     phone = re.sub(r"[\s-]", "", values.get("phone", "")).removeprefix("+86") or None
-    if phone and not re.fullmatch(r"1\d{10}", phone):
+    if phone and not re.fullmatch(r"1[0-9]{10}", phone):
         problems["phone"] = _("a mobile number has 11 digits and begins with 1")
     clean["phone"] = phone
     return clean, problems
@@ -417,6 +419,9 @@ STATUS_WORDS = {"ok": "ok", "absent": "absent", "dq": "dq",
                 "正常": "ok", "缺考": "absent", "取消资格": "dq"}
 
 
+MAX_TIME = 7 * 24 * 3600  # no task of a skills competition lasts a week
+
+
 def parse_time(text: str) -> int:
     """Seconds from "9000", "mm:ss" or "h:mm:ss"; ValueError otherwise."""
     parts = text.strip().split(":")
@@ -428,6 +433,8 @@ def parse_time(text: str) -> int:
     seconds = 0
     for number in numbers:
         seconds = seconds * 60 + number
+    if seconds > MAX_TIME:
+        raise ValueError(text)
     return seconds
 
 

@@ -11,6 +11,7 @@ from . import marking
 from .auth import role_required
 from .extensions import db
 from .models import Assignment, Criterion, Entry, Event
+from .rules import parse_whole
 
 bp = Blueprint("judging", __name__, url_prefix="/judge")
 JUDGES = ("judge", "chief")
@@ -109,7 +110,7 @@ def marked_entry(event: Event, entry_id: int) -> Entry:
     return entry
 
 
-@bp.get("/<event_code>/<criterion_code>/<int:entry_id>")
+@bp.get("/<event_code>/<criterion_code>/<int(max=2147483647):entry_id>")
 @role_required(*JUDGES)
 def row_view(event_code: str, criterion_code: str, entry_id: int) -> ResponseReturnValue:
     """One row as saved, for "keep the saved value" after a conflict."""
@@ -121,16 +122,15 @@ def row_view(event_code: str, criterion_code: str, entry_id: int) -> ResponseRet
                            event=event, disabled=False)
 
 
-@bp.post("/<event_code>/<criterion_code>/<int:entry_id>")
+@bp.post("/<event_code>/<criterion_code>/<int(max=2147483647):entry_id>")
 @role_required(*JUDGES)
 def save(event_code: str, criterion_code: str, entry_id: int) -> ResponseReturnValue:
     event, criterion = assigned_criterion(event_code, criterion_code)
     entry = marked_entry(event, entry_id)
-    version = request.form.get("version", "")
     outcome = marking.save_judge_mark(
         current_user, event, criterion, entry, request.form.get("value", ""),
         token=(request.form.get("token") or "")[:64] or None,
-        seen_version=int(version) if version.isdigit() else None)
+        seen_version=parse_whole(request.form.get("version")))
     view = "entry" if request.form.get("view") == "entry" else "sheet"
     return render_template(
         "judge/_save.html", row=row(event, criterion, entry, outcome.mark, outcome),

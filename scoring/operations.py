@@ -355,6 +355,10 @@ def create_user(username: str, role: str, password: str | None, actor: str,
     if role not in ("organiser", "chief", "judge"):
         problems.append(Problem(_("the role must be organiser, chief or judge"),
                                 field="--role"))
+    for value, field in ((display_name, "--display-name"), (delegation, "--delegation")):
+        if value is not None and len(value) > 100:
+            problems.append(Problem(_("longer than %(limit)s characters", limit=100),
+                                    field=field))
     if password is not None and len(password) < 8:
         problems.append(Problem(_("a password needs at least 8 characters"),
                                 field="--password"))

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, abort, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
+from .auth import local_target
 from .extensions import db
 from .i18n import LOCALES
 from .models import Competition
@@ -32,9 +31,7 @@ def language(code: str) -> ResponseReturnValue:
     """Remember the chosen interface language in a cookie and go back."""
     if code not in LOCALES:
         abort(404)
-    target = request.args.get("next", "/")
-    if urlsplit(target).netloc or not target.startswith("/") or target.startswith(("//", "/\\")):
-        target = "/"  # only back to a page of this site
+    target = local_target(request.args.get("next")) or "/"  # only a page of this site
     response = redirect(target.rstrip("?") or "/")
     response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
     return response

@@ -96,6 +96,16 @@ def parse_fraction(text: str | int | Decimal) -> Fraction:
     return Fraction(parse_decimal(text))
 
 
+def parse_whole(text: str | None, maximum: int = 2**31 - 1) -> int | None:
+    """A whole number 0..maximum typed as ASCII digits ("²" and "٣" are digits to Python
+    but not numbers here), or None."""
+    text = (text or "").strip()
+    if not text or len(text) > 19 or not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if number <= maximum else None
+
+
 def _strict_int(text: str) -> str:
     text = text.strip()
     if not text.isdigit() or not text.isascii():
@@ -165,6 +175,20 @@ class Scheme:
 
 # --- marks ------------------------------------------------------------------------------
 
+def decimal_places(value: Decimal) -> int:
+    """Places after the point, trailing zeros aside, exactly (normalize() would round to
+    the context's 28 digits first and turn 29.99999999999999999999999999999 into 30)."""
+    sign, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int) or exponent >= 0:
+        return 0
+    places = -exponent
+    for digit in reversed(digits):
+        if digit or not places:
+            break
+        places -= 1
+    return places
+
+
 def check_mark(criterion: CriterionRule, value: Decimal) -> str | None:
     """Why `value` cannot be a mark on `criterion`, as a problem code, or None if it can.
 
@@ -179,7 +203,7 @@ def check_mark(criterion: CriterionRule, value: Decimal) -> str | None:
         return "above_max"
     if criterion.step is not None and value % criterion.step != 0:
         return "off_step"
-    if value.normalize().as_tuple().exponent < -4:  # type: ignore[operator]
+    if decimal_places(value) > 4:
         return "too_precise"
     return None
 

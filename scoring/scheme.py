@@ -53,7 +53,7 @@ class _Checker:
                                                 keys=", ".join(sorted(allowed))))
 
     def text(self, table: dict[str, Any], key: str, where: str, required: bool = True,
-             pattern: re.Pattern[str] | None = None) -> str | None:
+             pattern: re.Pattern[str] | None = None, limit: int = 200) -> str | None:
         value = table.get(key)
         if value is None:
             if required:
@@ -63,6 +63,9 @@ class _Checker:
             self.problem(f"{where}{key}", _("must be a non-empty text"))
             return None
         value = value.strip()
+        if len(value) > limit:
+            self.problem(f"{where}{key}", _("longer than %(limit)s characters", limit=limit))
+            return None
         if pattern is not None and not pattern.match(value):
             self.problem(f"{where}{key}", _(
                 "“%(value)s” may hold only letters, digits, - and _ (at most 40)", value=value))
@@ -105,7 +108,7 @@ class _Checker:
             self.problem(f"{where}{key}", _("must be greater than 0") if positive
                          else _("must not be negative"))
             return None
-        if number.normalize().as_tuple().exponent < -MAX_PLACES:  # type: ignore[operator]
+        if rules.decimal_places(number) > MAX_PLACES:
             self.problem(f"{where}{key}", _("may have at most %(places)s decimal places",
                                             places=MAX_PLACES))
             return None
@@ -120,10 +123,11 @@ class _Checker:
         if value is None:
             return None
         try:
-            if isinstance(value, (bool, float)):
+            if not isinstance(value, (int, Decimal, str)) or isinstance(value, bool) \
+                    or len(str(value)) > 40:
                 raise ValueError(value)
             exact = rules.parse_fraction(value)
-        except (ValueError, ZeroDivisionError):
+        except (ValueError, ZeroDivisionError, ArithmeticError):
             self.problem(f"{where}{key}", _(
                 "must be a number such as 0.3 or an exact fraction such as \"7/30\""))
             return None
@@ -241,7 +245,7 @@ def check_scheme(data: dict[str, Any], filename: str | None = None) -> SchemeFil
     for index, table in enumerate(_tables(check, data, "awards")):
         where = f"awards[{index + 1}]."
         check.unknown_keys(table, AWARD_KEYS, where)
-        award_name = check.text(table, "name", where) or ""
+        award_name = check.text(table, "name", where, limit=100) or ""
         share = check.fraction(table, "share", where, None)
         count = check.integer(table, "count", where, 1, 100_000, None)
         min_total = check.decimal(table, "min_total", where)
@@ -257,7 +261,7 @@ def check_scheme(data: dict[str, Any], filename: str | None = None) -> SchemeFil
         shares.append(share[1] if share else None)
     if total_share > 1:
         check.problem("awards", _("the award shares add up to %(percent)s %%, above 100 %%",
-                                  percent=round(float(total_share) * 100, 2)))
+                                  percent=round(float(min(total_share, 10**6)) * 100, 2)))
 
     if check.problems:
         raise InputError(check.problems)

@@ -33,8 +33,9 @@ def admin_urls(app: Flask) -> list[tuple[str, str]]:
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/admin"):
             continue
-        url = (rule.rule.replace("<code>", "EX-B").replace("<int:entry_id>", "1")
-               .replace("<int:user_id>", "1").replace("<kind>", "csv").replace("<fmt>", "csv"))
+        url = (rule.rule.replace("<code>", "EX-B").replace("<kind>", "csv")
+               .replace("<fmt>", "csv"))
+        url = re.sub(r"<int[^>]*>", "1", url)
         url = re.sub(r"<[^>]+>", "x", url)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             urls.append((method, url))

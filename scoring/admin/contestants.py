@@ -148,7 +148,7 @@ def template(kind: str) -> ResponseReturnValue:
         "Content-Disposition": "attachment; filename=contestants-template.xlsx"}
 
 
-@bp.route("/events/<code>/entries/<int:entry_id>", methods=["GET", "POST"])
+@bp.route("/events/<code>/entries/<int(max=2147483647):entry_id>", methods=["GET", "POST"])
 def edit_entry(code: str, entry_id: int) -> ResponseReturnValue:
     event = event_or_404(code)
     entry = db.session.get(Entry, entry_id)

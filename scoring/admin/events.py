@@ -18,6 +18,7 @@ from ..chief import matrix
 from ..extensions import db
 from ..models import AuditEvent, Competition, Contestant, Entry, Event, User
 from ..problems import InputError, Problem
+from ..rules import parse_whole
 from ..scheme import SchemeFile, check_scheme, parse_scheme
 from . import bp, event_or_404
 
@@ -139,10 +140,13 @@ def scheme_from_form(form: dict[str, str]) -> tuple[SchemeFile | None, dict[str,
     return checked, {}, []
 
 
+MAX_ROWS = 60  # rows of a table in the scheme form; more is not a scheme but an attack
+
+
 def form_rows(form: dict[str, str], prefix: str, minimum: int) -> int:
     indexes = [int(match.group(1)) for key in form
-               if (match := re.match(rf"^{prefix}-(\d+)-", key))]
-    return max([minimum, *(index + 1 for index in indexes)])
+               if (match := re.match(rf"^{prefix}-([0-9]{{1,3}})-", key))]
+    return min(MAX_ROWS, max([minimum, *(index + 1 for index in indexes)]))
 
 
 def form_field(path: str, rows: dict[str, list[int]]) -> str | None:
@@ -177,7 +181,8 @@ def competition_for(values: dict[str, str]) -> tuple[str | None, str | None]:
     if chosen == "new" or not chosen:
         name = values.get("new_competition", "").strip()
         return (name, None) if name else (None, _("Choose a competition or name a new one."))
-    competition = db.session.get(Competition, int(chosen)) if chosen.isdigit() else None
+    number = parse_whole(chosen)
+    competition = db.session.get(Competition, number) if number is not None else None
     return (competition.name, None) if competition else (None, _("Unknown competition."))
 
 
@@ -311,11 +316,11 @@ def draw(code: str) -> ResponseReturnValue:
     problem = None
     if request.method == "POST":
         seed_text = request.form.get("seed", "").strip()
+        seed = parse_whole(seed_text, 2**62)
         try:
-            if seed_text and not (seed_text.isdigit() and int(seed_text) < 2**62):
+            if seed_text and seed is None:
                 raise InputError(Problem(_("The seed is a whole number (or empty: random).")))
-            operations.draw_lots(event, current_user.username,
-                                 int(seed_text) if seed_text else None)
+            operations.draw_lots(event, current_user.username, seed)
             db.session.commit()
             return redirect(url_for("admin.draw", code=code))
         except InputError as error:

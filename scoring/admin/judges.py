@@ -36,7 +36,8 @@ def judges() -> ResponseReturnValue:
             values = {key: "" for key in values} | {"role": "judge"}
         except InputError as error:
             db.session.rollback()
-            names = {"NAME": "username", "--role": "role", "--password": "password"}
+            names = {"NAME": "username", "--role": "role", "--password": "password",
+                     "--display-name": "display_name", "--delegation": "delegation"}
             for problem in error.problems:
                 errors[names.get(problem.field or "", "username")] = problem.message
     users = db.session.scalars(select(User).order_by(User.role, User.username)).all()
@@ -86,7 +87,7 @@ def cards(code: str) -> ResponseReturnValue:
     return render_template("admin/cards.html", event=event, printed=printed, hours=CARD_HOURS)
 
 
-@bp.post("/judges/<int:user_id>/revoke")
+@bp.post("/judges/<int(max=2147483647):user_id>/revoke")
 def revoke(user_id: int) -> ResponseReturnValue:
     user = db.session.get(User, user_id)
     if user is None:
