@@ -122,6 +122,13 @@ def row_view(event_code: str, criterion_code: str, entry_id: int) -> ResponseRet
                            event=event, disabled=False)
 
 
+def seen_version(text: str) -> int | None:
+    """The version of the mark the page showed: none (empty), or a number; anything else
+    can match no version, so the save becomes a conflict instead of a blind write."""
+    return None if not text.strip() else (parse_whole(text) if parse_whole(text) is not None
+                                          else -1)
+
+
 @bp.post("/<event_code>/<criterion_code>/<int(max=2147483647):entry_id>")
 @role_required(*JUDGES)
 def save(event_code: str, criterion_code: str, entry_id: int) -> ResponseReturnValue:
@@ -130,7 +137,7 @@ def save(event_code: str, criterion_code: str, entry_id: int) -> ResponseReturnV
     outcome = marking.save_judge_mark(
         current_user, event, criterion, entry, request.form.get("value", ""),
         token=(request.form.get("token") or "")[:64] or None,
-        seen_version=parse_whole(request.form.get("version")))
+        seen_version=seen_version(request.form.get("version", "")))
     view = "entry" if request.form.get("view") == "entry" else "sheet"
     return render_template(
         "judge/_save.html", row=row(event, criterion, entry, outcome.mark, outcome),

@@ -234,29 +234,7 @@ class KnownBug:
     postgres_only: bool = False
 
 
-KNOWN_BUGS = [
-    KnownBug("NUL in text sent to PostgreSQL", ("DataError",), ("NUL (0x00)",),
-             postgres_only=True),
-    KnownBug("int() of a str.isdigit() text (² or over 4300 digits)", ("ValueError",),
-             ("invalid literal for int()", "Exceeds the limit"),
-             ("save", "correct", "draw", "competition_for")),
-    KnownBug("an id beyond the integer column", ("OverflowError", "DataError"),
-             ("too large to convert", "out of range"),
-             ("marked_entry", "mark_of_event", "edit_entry", "revoke", "competition_for")),
-    KnownBug("a time used beyond the integer column", ("OverflowError", "DataError"),
-             ("too large to convert", "out of range"), ("update_contestant", "update_entries")),
-    KnownBug("text longer than its column (PostgreSQL)", ("DataError",), ("value too long",),
-             ("import_scheme", "create_user", "rename_scheme"), postgres_only=True),
-    KnownBug("a line break in a redirect target", ("ValueError",), ("newline",),
-             ("language", "login")),
-    KnownBug("an .xlsx whose XML is broken", ("ParseError",), ("",), ("read_rows",)),
-    KnownBug("award shares too large for float() in the scheme check's message",
-             ("OverflowError",), ("too large",), ("check_scheme",)),
-    KnownBug("a weight or share of another TOML type (list, table, date)", ("AttributeError",),
-             ("has no attribute 'strip'",), ("parse_fraction",)),
-    KnownBug("a multipart field without a name, before any view (Flask-WTF's CSRF check)",
-             ("AttributeError",), ("'NoneType' object has no attribute 'endswith'",)),
-]
+KNOWN_BUGS: list[KnownBug] = []  # all thirteen found so far are fixed
 
 
 def innermost_scoring_function(error: BaseException) -> str | None:

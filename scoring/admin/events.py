@@ -180,6 +180,8 @@ def competition_for(values: dict[str, str]) -> tuple[str | None, str | None]:
     chosen = values.get("competition", "")
     if chosen == "new" or not chosen:
         name = values.get("new_competition", "").strip()
+        if len(name) > 200:
+            return None, _("longer than %(limit)s characters", limit=200)
         return (name, None) if name else (None, _("Choose a competition or name a new one."))
     number = parse_whole(chosen)
     competition = db.session.get(Competition, number) if number is not None else None
