@@ -38,10 +38,8 @@ class Group:
 
 
 def event_or_404(code: str) -> Event:
-    event = db.session.scalar(select(Event).where(Event.code == code))
-    if event is None:
-        abort(404)
-    return event
+    """The event of a staff page's URL (the console and the exports use it too)."""
+    return db.first_or_404(select(Event).where(Event.code == code))
 
 
 def matrix(event: Event) -> tuple[list[Entry], dict[int, list[str]], dict[tuple[int, int], Group]]:

@@ -11,11 +11,11 @@ from urllib.parse import quote
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import select
 
 from . import certificates as certificates_module
 from . import exports
 from .auth import role_required
+from .chief import event_or_404
 from .export_pdf import certificates_pdf, results_pdf
 from .export_xlsx import results_xlsx
 from .extensions import db
@@ -43,13 +43,6 @@ def build(results: EventResults, format_: str) -> bytes:
     if format_ == "xlsx":
         return results_xlsx(results)
     return results_pdf(results)
-
-
-def event_or_404(code: str) -> Event:
-    event = db.session.scalar(select(Event).where(Event.code == code))
-    if event is None:
-        abort(404)
-    return event
 
 
 def content_disposition(ascii_name: str, name: str) -> str:

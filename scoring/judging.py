@@ -44,7 +44,7 @@ def home() -> ResponseReturnValue:
     cards = []
     for event in events:
         entries = marking.markable_entries(event)
-        sheets = [(criterion, marking.progress(current_user, event, criterion, entries),
+        sheets = [(criterion, marking.progress(current_user, event, criterion),
                    marking.is_signed(current_user, criterion))
                   for criterion in assigned_criteria(event)]
         cards.append((event, entries, sheets))
@@ -57,7 +57,7 @@ def sheet_context(event: Event, criterion: Criterion) -> dict[str, object]:
     return {
         "event": event, "criterion": criterion,
         "rows": [row(event, criterion, entry, marks.get(entry.id)) for entry in entries],
-        "progress": marking.progress(current_user, event, criterion, entries),
+        "progress": marking.progress(current_user, event, criterion),
         "signed": marking.is_signed(current_user, criterion),
         "locked": marking.event_refusal(event),
     }
@@ -125,8 +125,10 @@ def row_view(event_code: str, criterion_code: str, entry_id: int) -> ResponseRet
 def seen_version(text: str) -> int | None:
     """The version of the mark the page showed: none (empty), or a number; anything else
     can match no version, so the save becomes a conflict instead of a blind write."""
-    return None if not text.strip() else (parse_whole(text) if parse_whole(text) is not None
-                                          else -1)
+    if not text.strip():
+        return None
+    version = parse_whole(text)
+    return -1 if version is None else version
 
 
 @bp.post("/<event_code>/<criterion_code>/<int(max=2147483647):entry_id>")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -77,15 +77,19 @@ def judge_marks(user: User, criterion: Criterion) -> dict[int, Mark]:
         select(Mark).where(Mark.criterion_id == criterion.id, Mark.judge == user.username))}
 
 
-def progress(user: User, event: Event, criterion: Criterion,
-             entries: list[Entry] | None = None) -> tuple[int, int]:
-    """(marks entered, marks expected) of this judge on this criterion."""
-    entries = markable_entries(event) if entries is None else entries
-    expected = {entry.id for entry in entries if entry_refusal(user, event, entry) is None}
+def progress(user: User, event: Event, criterion: Criterion) -> tuple[int, int]:
+    """(marks entered, marks expected) of this judge on this criterion: two counts in the
+    database (it runs on every save), over the entries `entry_refusal` lets the judge mark."""
+    markable = select(Entry.id).where(Entry.event_id == event.id,
+                                      Entry.blind_code.is_not(None), Entry.status == "ok")
+    if event.conflict_check and user.delegation:
+        markable = markable.where(or_(Entry.delegation.is_(None),
+                                      Entry.delegation != user.delegation))
+    expected = db.session.scalar(select(func.count()).select_from(markable.subquery()))
     done = db.session.scalar(select(func.count(Mark.id)).where(
         Mark.criterion_id == criterion.id, Mark.judge == user.username,
-        Mark.entry_id.in_(expected))) if expected else 0
-    return done or 0, len(expected)
+        Mark.entry_id.in_(markable)))
+    return done or 0, expected or 0
 
 
 def save_judge_mark(user: User, event: Event, criterion: Criterion, entry: Entry, typed: str,

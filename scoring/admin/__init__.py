@@ -8,8 +8,9 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from ..chief import event_or_404  # noqa: F401  (used by the console's modules)
 from ..extensions import db, login_manager
-from ..models import Competition, Criterion, Entry, Event, Mark
+from ..models import Competition, Criterion, Entry, Mark
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 STAFF = ("organiser", "chief")
@@ -23,13 +24,6 @@ def staff_only() -> ResponseReturnValue | None:
     if current_user.role not in STAFF:
         abort(403)
     return None
-
-
-def event_or_404(code: str) -> Event:
-    event = db.session.scalar(select(Event).where(Event.code == code))
-    if event is None:
-        abort(404)
-    return event
 
 
 def mark_counts() -> dict[int, tuple[int, int]]:
