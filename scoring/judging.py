@@ -141,10 +141,19 @@ def save(event_code: str, criterion_code: str, entry_id: int) -> ResponseReturnV
         token=(request.form.get("token") or "")[:64] or None,
         seen_version=seen_version(request.form.get("version", "")))
     view = "entry" if request.form.get("view") == "entry" else "sheet"
-    return render_template(
-        "judge/_save.html", row=row(event, criterion, entry, outcome.mark, outcome),
-        view=view, event=event,
-        progress=marking.progress(current_user, event, criterion))
+    page = render_template("judge/_save.html", view=view, event=event,
+                           row=row(event, criterion, entry, outcome.mark, outcome))
+    return page, {"HX-Trigger": "progress-changed"} if view == "sheet" else {}
+
+
+@bp.get("/<event_code>/<criterion_code>/progress")
+@role_required(*JUDGES)
+def progress_view(event_code: str, criterion_code: str) -> ResponseReturnValue:
+    """The judge's count on a sheet, "entered / expected", asked for after saves (see the
+    count in judge/sheet.html)."""
+    event, criterion = assigned_criterion(event_code, criterion_code)
+    done, expected = marking.progress(current_user, event, criterion)
+    return f"{done} / {expected}", {"Content-Type": "text/plain; charset=utf-8"}
 
 
 @bp.post("/<event_code>/<criterion_code>/sign")

@@ -109,8 +109,9 @@ def test_save_a_mark(client: FlaskClient, judged: Judged) -> None:
     response = save(client, token, entry, "35.5", request_token="t-1")
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and "state-saved" in page
-    assert 'hx-swap-oob="true"' in page and "1 / 5" in page
+    assert response.headers["HX-Trigger"] == "progress-changed"
     assert marks_of(entry) == {"judge1": "35.5"}
+    assert client.get("/judge/J/V/progress").get_data(as_text=True) == "1 / 5"
     revision = db.session.scalars(select(MarkRevision)).one()
     assert (revision.source, revision.actor, revision.client_token) == ("judge", "judge1", "t-1")
 
