@@ -53,7 +53,8 @@ run: setup
 	@echo "Serving on http://$(HOST):$(PORT)  -- the board: http://$(HOST):$(PORT)/e/WELD  (Ctrl-C stops)"
 	@if [ "$(SIMULATE)" = 1 ]; then \
 	  $(BIN)/scoring demo --simulate --rate 1 > instance/simulate.log 2>&1 & sim=$$!; \
-	  echo "Judges are marking the demo (log: instance/simulate.log)"; \
+	  echo "Judges are entering the demo's remaining marks, about a minute of them (log: instance/simulate.log);"; \
+	  echo "once all are in the board stays still: stop, rm instance/scoring.sqlite3, make run to start over."; \
 	  trap 'kill $$sim 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/gunicorn --config scoring/gunicorn_conf.py --bind $(HOST):$(PORT) --workers $(WORKERS) 'scoring:create_app()'; \
 	else \

@@ -23,16 +23,19 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+import traceback
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_ADMIN = os.environ.get("SCORING_TEST_POSTGRES_URL",
                                 "postgresql://postgres@127.0.0.1:5432/postgres")
 BACKENDS = ("sqlite", "postgres")
+Outcome = TypeVar("Outcome")
 
 
 def venv_bin(name: str) -> str:
@@ -113,6 +116,32 @@ for args in json.loads(sys.argv[1]):
     sys.stdout.flush()
     print({_CLI_BATCH_SEPARATOR!r}, flush=True)
 """
+
+
+def run_backends(choice: str, run: Callable[[str], Outcome]
+                 ) -> tuple[list[tuple[str, Outcome]], list[str]]:
+    """`run` for each backend of --backend (sqlite, postgres or both), in turn. One that
+    raises or exits is reported (with its traceback) and counted as failed, and the next
+    still runs. Returns the outcomes by backend, and the failures: those, and each outcome's
+    `failed`, named by backend."""
+    outcomes: list[tuple[str, Outcome]] = []
+    failures: list[str] = []
+    for backend in BACKENDS if choice == "both" else (choice,):
+        try:
+            outcome = run(backend)
+        except (Exception, SystemExit) as error:  # noqa: BLE001 - report, go on, exit 1
+            sys.stdout.flush()
+            if isinstance(error, SystemExit):
+                print(f"{backend}: {error}", flush=True)
+            else:
+                traceback.print_exc()
+                sys.stderr.flush()
+            failures.append(f"{backend}: did not run ({type(error).__name__})")
+            continue
+        outcomes.append((backend, outcome))
+        failed: Any = getattr(outcome, "failed")
+        failures.extend(f"{backend}: {failure}" for failure in failed)
+    return outcomes, failures
 
 
 def postgres_admin():  # type: ignore[no-untyped-def]

@@ -52,7 +52,6 @@ import statistics
 import sys
 import threading
 import time
-import traceback
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -61,7 +60,8 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _server import Gunicorn, Site, postgres_admin, temporary_site  # noqa: E402
+from _server import (  # noqa: E402
+    Gunicorn, Site, postgres_admin, run_backends, temporary_site)
 
 EVENT = "BENCH"
 CRITERION = "Q"
@@ -569,21 +569,7 @@ def main() -> int:
     print(f"load: {args.judges} judges x {args.marks} marks, gunicorn {args.workers} workers "
           f"x {args.threads} threads, {connections}, client and server on this machine")
     started = time.perf_counter()
-    backends = ("sqlite", "postgres") if args.backend == "both" else (args.backend,)
-    failures: list[str] = []
-    for backend in backends:
-        try:
-            outcome = run_backend(backend, args)
-        except (Exception, SystemExit) as error:  # noqa: BLE001 - report, go on, exit 1
-            if isinstance(error, SystemExit):
-                print(f"{backend}: {error}", flush=True)
-            else:
-                sys.stdout.flush()
-                traceback.print_exc()
-                sys.stderr.flush()
-            failures.append(f"{backend}: did not run ({type(error).__name__})")
-            continue
-        failures.extend(f"{backend}: {failure}" for failure in outcome.failed)
+    _outcomes, failures = run_backends(args.backend, lambda backend: run_backend(backend, args))
     print(f"\ntotal time: {time.perf_counter() - started:.1f} s")
     if failures:
         print("FAILED: " + "; ".join(failures))

@@ -85,6 +85,7 @@ from _server import (  # noqa: E402
     Gunicorn,
     Site,
     postgres_admin,
+    run_backends,
     temporary_site,
 )
 from marks import (  # noqa: E402
@@ -884,27 +885,14 @@ def main() -> int:
           f"{args.kills} kill(s) -9 in phase 2, seed {args.seed} (--seed {args.seed} repeats "
           f"the values, orders and kill shares)")
     started = time.monotonic()
-    backends = ("sqlite", "postgres") if args.backend == "both" else (args.backend,)
-    failures: list[str] = []
-    for backend in backends:
-        try:
-            outcome = run_backend(backend, args)
-        except (Exception, SystemExit) as error:  # noqa: BLE001 - report, go on, exit 1
-            sys.stdout.flush()
-            if isinstance(error, SystemExit):
-                print(f"{backend}: {error}", flush=True)
-            else:
-                traceback.print_exc()
-                sys.stderr.flush()
-            failures.append(f"{backend}: did not run ({type(error).__name__})")
-            continue
-        failures.extend(f"{backend}: {failure}" for failure in outcome.failed)
+    outcomes, failures = run_backends(args.backend, lambda backend: run_backend(backend, args))
     print(f"\ntotal time: {time.monotonic() - started:.1f} s")
     if failures:
         print("FAILED: " + "; ".join(failures))
         return 1
-    print(f"OK: load held, {args.kills} kill(s) -9 survived on {' and '.join(backends)}: every "
-          f"acknowledged mark is stored with its value, nothing lost, no 5xx")
+    names = " and ".join(backend for backend, _ in outcomes)
+    print(f"OK: load held, {args.kills} kill(s) -9 survived on {names}: every acknowledged "
+          f"mark is stored with its value, nothing lost, no 5xx")
     return 0
 
 

@@ -1,24 +1,36 @@
 """The public boards: the live leaderboard, the team ranking and the big screen.
 
-A poll costs one small query while nothing changed: the ETag is made of the event's
-`results_version` (or its freeze), its visibility and the language, all read from the
-database, so every worker and host answers alike and a thousand idle phones get 304s. A
-changed board is rendered once per process and version, then served from a small cache
-keyed by that version (never trusted without it).
+A poll costs next to nothing while nothing changed. The ETag is made of the event's
+`results_version` (or its freeze), its visibility and the language, all kept in the
+database, so every worker and host answers alike. Each process reads that stamp at most
+every `SCORING_BOARD_STAMP_TTL` seconds per event (0.5 by default; at once after a change it
+committed itself), so a thousand idle phones cost a few queries a second, not a thousand.
+
+A changed board is rendered once per process and version, by one thread while the others
+go on serving the page before it, and at most once every `SCORING_BOARD_RENDER_GAP` seconds
+(1 by default): while judges save several marks a second, the public board follows a second
+behind instead of spending the server on renders. The page is kept with its gzip form
+(phones and browsers all ask for it), under a weak ETag that both forms share. Workers and
+hosts each follow a little behind, differently: a client holding the version a worker would
+send, or a newer one, gets 304, so no board steps back.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
+import math
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from threading import Lock
-from typing import Any
+from typing import Any, Callable
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
+from sqlalchemy import event as sa_event, select
+from sqlalchemy.orm import Session
 
 from .exports import event_summary, results_document
 from .extensions import db
@@ -29,6 +41,7 @@ from .results import event_results, team_rows
 bp = Blueprint("board", __name__)
 PUBLIC = ("live", "frozen", "published")
 VIEWS = ("board", "teams", "screen")
+HEADERS = {"Cache-Control": "no-cache", "Vary": "HX-Request, Cookie, Accept-Encoding"}
 
 
 @dataclass(frozen=True)
@@ -41,20 +54,86 @@ class Stamp:
     version: int
     frozen_at: datetime | None
 
+    @property
+    def moment(self) -> int | float:
+        """The version the public sees: the results' version, or the time of the freeze.
+        Both only grow (a restore makes the versions jump forward)."""
+        if self.visibility == "frozen" and self.frozen_at:
+            return self.frozen_at.timestamp()
+        return self.version
+
+    @property
+    def state(self) -> str:
+        """What the public sees of the event, whatever the page."""
+        return f"{self.event_id}-{self.code}-{self.moment}-{self.visibility}"
+
+    def series(self, view: str, partial: bool, locale: str) -> str:
+        """The pages that follow one another as the version changes."""
+        return f"{self.event_id}-{self.code}-{self.visibility}-{view}-{int(partial)}-{locale}"
+
     def etag(self, view: str, partial: bool, locale: str) -> str:
-        moment = self.frozen_at.timestamp() if self.visibility == "frozen" and self.frozen_at \
-            else self.version
-        return (f"{self.event_id}-{self.code}-{moment}-{self.visibility}-{view}-{int(partial)}"
-                f"-{locale}")
+        """The series and the moment: "3-WELD-live-board-1-zh_CN:57" (codes hold no colon)."""
+        return f"{self.series(view, partial, locale)}:{self.moment}"
 
 
-def stamp(code: str) -> Stamp:
+def read_stamp(code: str) -> Stamp | None:
     row = db.session.execute(
         select(Event.id, Event.code, Event.visibility, Event.results_version, Event.frozen_at)
         .where(Event.code == code)).first()
-    if row is None or row.visibility not in PUBLIC:
-        abort(404)
+    if row is None:
+        return None
     return Stamp(row.id, row.code, row.visibility, row.results_version, row.frozen_at)
+
+
+class Stamps:
+    """The stamps this process read lately, by event code, each trusted for `ttl` seconds.
+
+    Forgotten at once when this process commits a change to a board (`changed`), and a
+    stamp read while that happened is not kept; another process's change is seen within
+    the ttl. Unknown codes are not kept (anyone may ask for any code), and at most `size`
+    events are.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self.known: dict[str, tuple[float, Stamp]] = {}
+        self.generation = 0  # how many times this process forgot them all
+
+    def get(self, code: str, ttl: float) -> Stamp | None:
+        now = time.monotonic()
+        held = self.known.get(code)
+        if held is not None and now - held[0] < ttl:
+            return held[1]
+        generation = self.generation
+        found = read_stamp(code)
+        if found is not None and ttl > 0 and generation == self.generation:
+            if len(self.known) >= self.size:
+                self.known.clear()
+            self.known[code] = (now, found)
+        return found
+
+    def clear(self) -> None:
+        self.generation += 1
+        self.known.clear()
+
+
+stamps = Stamps()
+
+
+def changed(session: Session) -> None:
+    """Called with each change of results: this process forgets its stamps once it commits."""
+    session.info["boards_changed"] = True
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _forget_stamps(session: Session) -> None:
+    if session.info.pop("boards_changed", False):
+        stamps.clear()
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _nothing_changed(session: Session) -> None:
+    session.info.pop("boards_changed", None)
 
 
 def board_data(event: Event) -> dict[str, Any]:
@@ -74,7 +153,9 @@ def snapshot(event: Event) -> dict[str, Any]:
             "results"],
         "teams": team_rows(results),
         "complete": results.standings.complete,
-        "updated_at": utcnow().isoformat(timespec="seconds"),
+        # When the results last changed (the same on every worker), not when drawn.
+        "updated_at": (event.results_changed_at or event.created_at or utcnow()).isoformat(
+            timespec="seconds"),
     }
 
 
@@ -84,58 +165,160 @@ def freeze(event: Event) -> None:
     event.frozen_json = json.dumps(snapshot(event), ensure_ascii=False)
 
 
+@dataclass(frozen=True)
+class Page:
+    etag: str
+    moment: int | float  # Stamp.moment
+    body: bytes
+    gzipped: bytes | None  # None: too small to be worth it
+    rendered: float  # time.monotonic()
+
+
+def make_page(etag: str, moment: int | float, body: bytes) -> Page:
+    gzipped = gzip.compress(body, compresslevel=5, mtime=0) if len(body) > 1400 else None
+    return Page(etag, moment, body, gzipped, time.monotonic())
+
+
 class RenderCache:
-    """Rendered boards of this process, by ETag (which holds the database's version; a
-    restore makes the versions jump, see backup.VERSION_JUMP)."""
+    """The latest rendered page of each series in this process (its moment holds the
+    database's version; a restore makes the versions jump, see backup.VERSION_JUMP), with a
+    lock, so one thread renders a new version while the others serve the last page. The
+    results behind the pages are kept too, by Stamp.state: the board, the big screen and
+    the team ranking, in either language, whole or as a panel, share one computation."""
 
     def __init__(self, size: int = 64) -> None:
         self.size = size
-        self.pages: OrderedDict[str, bytes] = OrderedDict()
+        self.latest: dict[str, Page] = {}
+        self.rendering: dict[str, Lock] = {}
+        self.results: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self.lock = Lock()
 
-    def get(self, key: str) -> bytes | None:
+    def data(self, state: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         with self.lock:
-            page = self.pages.get(key)
-            if page is not None:
-                self.pages.move_to_end(key)
-            return page
+            known = self.results.get(state)
+        if known is not None:
+            return known
+        data = compute()
+        with self.lock:
+            self.results[state] = data
+            while len(self.results) > 2:  # this version and the one before
+                self.results.popitem(last=False)
+        return data
+
+    def last(self, series: str) -> tuple[Page | None, Lock]:
+        with self.lock:
+            return self.latest.get(series), self.rendering.setdefault(series, Lock())
+
+    def put(self, series: str, page: Page) -> None:
+        with self.lock:
+            self.latest[series] = page
+            if len(self.latest) > self.size:
+                self.latest.clear()
+                self.rendering.clear()
 
     def clear(self) -> None:
         with self.lock:
-            self.pages.clear()
-
-    def put(self, key: str, page: bytes) -> None:
-        with self.lock:
-            self.pages[key] = page
-            while len(self.pages) > self.size:
-                self.pages.popitem(last=False)
+            self.latest.clear()
+            self.rendering.clear()
+            self.results.clear()
 
 
 cache = RenderCache()
 
 
-def serve(code: str, view: str) -> ResponseReturnValue:
-    partial = request.headers.get("HX-Request") == "true"
-    current = stamp(code)
-    locale = select_locale()
-    etag = current.etag(view, partial, locale)
-    headers = {"ETag": f'"{etag}"', "Cache-Control": "no-cache", "Vary": "HX-Request, Cookie"}
-    if request.if_none_match.contains(etag):
-        return Response(status=304, headers=headers)
-    use_cache = current_app.config.get("SCORING_BOARD_CACHE", True)
-    page = cache.get(etag) if use_cache else None
-    if page is None:
-        event = db.session.get(Event, current.event_id)
-        assert event is not None
+def render(stamp: Stamp, view: str, partial: bool, locale: str) -> bytes:
+    event = db.session.get(Event, stamp.event_id)
+    if event is None:  # deleted since the stamp was read
+        abort(404)
+    if current_app.config["SCORING_BOARD_CACHE"]:
+        data = cache.data(stamp.state, lambda: board_data(event))
+    else:
         data = board_data(event)
-        template = f"board/_{view}.html" if partial else f"board/{view}.html"
-        page = render_template(
-            template, event=event, data=data, updated=datetime.fromisoformat(data["updated_at"]),
-            panel_etag=current.etag(view, True, locale),  # what the panel's polls will match
-            poll=current_app.config.get("SCORING_BOARD_POLL", 3)).encode()
-        if use_cache:
-            cache.put(etag, page)
-    return Response(page, headers=headers, content_type="text/html; charset=utf-8")
+    template = f"board/_{view}.html" if partial else f"board/{view}.html"
+    return render_template(
+        template, event=event, data=data, updated=datetime.fromisoformat(data["updated_at"]),
+        panel_etag=stamp.etag(view, True, locale),  # what the panel's polls will match
+        poll=current_app.config["SCORING_BOARD_POLL"]).encode()
+
+
+def page_for(stamp: Stamp, view: str, partial: bool, locale: str) -> Page:
+    """This version's page, or a newer one; or, while another thread renders it or within
+    the render gap after the last render, the last page of the series (with its own ETag)."""
+    if not current_app.config["SCORING_BOARD_CACHE"]:
+        return make_page(stamp.etag(view, partial, locale), stamp.moment,
+                         render(stamp, view, partial, locale))
+    series = stamp.series(view, partial, locale)
+    last, rendering = cache.last(series)
+    if last is not None:
+        gap = current_app.config["SCORING_BOARD_RENDER_GAP"]
+        if last.moment >= stamp.moment or time.monotonic() - last.rendered < gap \
+                or not rendering.acquire(blocking=False):
+            return last
+    else:
+        rendering.acquire()  # nothing to show meanwhile: wait for the thread rendering it
+    try:
+        last, _ = cache.last(series)
+        if last is not None and last.moment >= stamp.moment:
+            return last  # rendered meanwhile
+        page = make_page(stamp.etag(view, partial, locale), stamp.moment,
+                         render(stamp, view, partial, locale))
+        cache.put(series, page)
+        return page
+    finally:
+        rendering.release()
+
+
+def held(series: str) -> tuple[str, float] | None:
+    """The newest page of this series that the request's If-None-Match names, as its tag
+    and moment. A quick search instead of parsing the header, on the path that answers most
+    requests: the tags made here hold no quote, so a quoted tag of the series found in the
+    header is one of its list, weak (W/"x") or not, as If-None-Match compares them."""
+    sent = request.headers.get("If-None-Match")
+    if not sent:
+        return None
+    prefix = f'"{series}:'
+    newest: tuple[str, float] | None = None
+    start = sent.find(prefix)
+    while start != -1:
+        end = sent.find('"', start + len(prefix))
+        if end == -1:
+            break
+        try:
+            moment = float(sent[start + len(prefix):end])
+        except ValueError:
+            moment = math.nan
+        if moment >= (newest[1] if newest else -math.inf):  # never true of nan
+            newest = (sent[start + 1:end], moment)
+        start = sent.find(prefix, end)
+    return newest
+
+
+def serve(code: str, view: str) -> ResponseReturnValue:
+    current = stamps.get(code, current_app.config["SCORING_BOARD_STAMP_TTL"])
+    if current is None or current.visibility not in PUBLIC:
+        abort(404)
+    partial = request.headers.get("HX-Request") == "true"
+    locale = select_locale()
+    # 304 when the client holds this version or a newer one: with several workers and
+    # hosts, each following a little behind (the stamp's ttl, the render gap), a phone whose
+    # polls meet them in turn must not see its board step back.
+    has = held(current.series(view, partial, locale))
+    if has is not None and has[1] >= current.moment \
+            or request.headers.get("If-None-Match", "").strip() == "*":
+        return not_modified(has[0] if has else current.etag(view, partial, locale))
+    page = page_for(current, view, partial, locale)
+    if has is not None and has[1] >= page.moment:
+        return not_modified(has[0])  # this worker's last page is no newer than the client's
+    headers = {**HEADERS, "ETag": f'W/"{page.etag}"'}
+    body = page.body
+    if page.gzipped is not None and "gzip" in request.accept_encodings:
+        body = page.gzipped
+        headers["Content-Encoding"] = "gzip"
+    return Response(body, headers=headers, content_type="text/html; charset=utf-8")
+
+
+def not_modified(etag: str) -> Response:
+    return Response(status=304, headers={**HEADERS, "ETag": f'W/"{etag}"'})
 
 
 @bp.get("/e/<code>")

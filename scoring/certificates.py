@@ -52,12 +52,14 @@ def issue_certificates(event: Event, actor: str) -> Issued:
     valid = {certificate.entry_id: certificate for certificate in db.session.scalars(
         select(Certificate).join(Entry).where(Entry.event_id == event.id,
                                               Certificate.revoked_at.is_(None)))}
+    entries = {entry.id: entry for entry in db.session.scalars(
+        select(Entry).where(Entry.event_id == event.id).options(joinedload(Entry.contestant)))}
     now = utcnow()
     certificates, created, revoked = [], 0, 0
     for result in results.standings.results:
         if not result.award:
             continue
-        entry = results.entries[result.bib]
+        entry = entries[results.entries[result.bib].id]
         certificate = valid.pop(entry.id, None)
         if certificate is not None and certificate.award != result.award:
             certificate.revoked_at = now

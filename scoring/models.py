@@ -6,6 +6,7 @@ The rules that keep marks honest are in the schema too: a mark is unique per
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -42,11 +43,16 @@ class ExactDecimal(TypeDecorator[Decimal]):
         return int(scaled)
 
     def process_result_value(self, value: int | None, dialect: Any) -> Decimal | None:
-        if value is None:
-            return None
-        number = (Decimal(value) / MARK_SCALE).normalize()
-        # 900000 is 90, not 9E+1
-        return number.quantize(Decimal(1)) if number == number.to_integral_value() else number
+        return None if value is None else from_units(value)
+
+
+@functools.lru_cache(maxsize=65536)
+def from_units(value: int) -> Decimal:
+    """A stored ten-thousandths integer as the Decimal it stands for (the same few marks
+    recur by the thousand, hence the cache; a Decimal is immutable, so sharing is safe)."""
+    number = (Decimal(value) / MARK_SCALE).normalize()
+    # 900000 is 90, not 9E+1
+    return number.quantize(Decimal(1)) if number == number.to_integral_value() else number
 
 
 def utcnow() -> datetime:
@@ -108,6 +114,7 @@ class Event(db.Model):
     draw_seed: Mapped[int | None] = mapped_column(BigInteger)
     drawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     results_version: Mapped[int] = mapped_column(Integer, default=1)
+    results_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # "Updated" on boards
     # While the board is frozen, the public sees the results as they were at frozen_at.
     frozen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     frozen_json: Mapped[str | None] = mapped_column(Text)

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from . import rules
+from . import board, rules
 from .extensions import db
 from .labels import label
 from .imports import ContestantRow, EntryRow, ScoreRow, bib_finder
@@ -58,6 +58,8 @@ def event_has_marks(event: Event) -> bool:
 def bump_results(event: Event) -> None:
     """Tell every worker's board that the event's results may have changed."""
     event.results_version = Event.results_version + 1
+    event.results_changed_at = utcnow()
+    board.changed(db.session())
 
 
 # --- events -----------------------------------------------------------------------------

@@ -260,7 +260,7 @@ class EntryResult:
     time: int | None
     delegation: str | None
     aggregates: dict[str, Decimal | None]  # r(A) per criterion, as on the mark sheet
-    contributions: dict[str, Fraction]  # exact signed weight x A per criterion
+    terms: dict[str, tuple[int, int]]  # the contributions as (numerator, denominator)
     sections: dict[str, Decimal | None]  # r(subtotal) per section
     total: Decimal | None
     missing: dict[str, int]  # marks still expected per criterion
@@ -271,6 +271,11 @@ class EntryResult:
     @property
     def complete(self) -> bool:
         return not any(self.missing.values())
+
+    @property
+    def contributions(self) -> dict[str, Fraction]:
+        """The exact signed weight x A per criterion (0 without marks), made when asked."""
+        return {code: Fraction(*term) for code, term in self.terms.items()}
 
 
 @dataclass
@@ -313,8 +318,8 @@ class _Plan:
 
     Speed only: the figures are exactly those of DOMAIN.md's decimal arithmetic. Marks become
     integers over a common denominator (through a cache, as the same marks recur), aggregates
-    and contributions are numerator/denominator pairs of integers, and a `Fraction` is made
-    only for the contributions a result carries.
+    and contributions are numerator/denominator pairs of integers; a `Fraction` is made only
+    when a result's contributions are asked for.
     """
 
     def __init__(self, scheme: Scheme) -> None:
@@ -378,7 +383,7 @@ class _Plan:
         d = self.decimals
         scored = entry.status == "ok"
         aggregates: dict[str, Decimal | None] = {}
-        contributions: dict[str, Fraction] = {}
+        contributions: dict[str, tuple[int, int]] = {}
         missing: dict[str, int] = {}
         spread: list[str] = []
         terms: list[tuple[int, int]] = []
@@ -391,7 +396,7 @@ class _Plan:
                     spread.append(code)
             if not marks or not scored:
                 aggregates[code] = None
-                contributions[code] = Fraction(0)
+                contributions[code] = (0, 1)
                 continue
             exact_numerator, exact_denominator = self.aggregate(rule, marks)
             units = _half_up_units(exact_numerator, exact_denominator, d)
@@ -400,7 +405,7 @@ class _Plan:
                 term = (numerator * units, denominator * 10**d)
             else:
                 term = (numerator * exact_numerator, denominator * exact_denominator)
-            contributions[code] = Fraction(*term)
+            contributions[code] = term
             terms.append(term)
             if section is not None:
                 by_section[section].append(term)
@@ -415,7 +420,7 @@ class _Plan:
             total = None
         return EntryResult(
             bib=entry.bib, status=entry.status, time=entry.time, delegation=entry.delegation,
-            aggregates=aggregates, contributions=contributions, sections=sections, total=total,
+            aggregates=aggregates, terms=contributions, sections=sections, total=total,
             missing=missing, spread=tuple(spread),
         )
 

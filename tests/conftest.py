@@ -74,6 +74,7 @@ def make_app(database_url: str, **config: object) -> Flask:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SCORING_LOCALE": "en",
         "SCORING_PASSWORD_METHOD": "scrypt:1024:8:1",  # fast in tests, same algorithm
+        "SCORING_BOARD_RENDER_GAP": 0,  # each change rendered at once (the gap: test_board.py)
         **config,
     })
 
@@ -97,6 +98,7 @@ def app(schema: str) -> Iterator[Flask]:
         yield app
         db.session.remove()
         board.cache.clear()  # ids and versions start again in the emptied database
+        board.stamps.clear()
         for table in reversed(db.metadata.sorted_tables):
             db.session.execute(table.delete())
         db.session.commit()

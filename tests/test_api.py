@@ -10,7 +10,7 @@ from sqlalchemy import select
 from scoring.extensions import db
 from scoring.models import Event
 
-from .test_cli import EXAMPLE_B, load_example_b, run
+from .test_cli import EXAMPLE_B, load_example_b, load_example_b_with_an_award, run
 
 PERSONAL = ("id_number", "phone", "身份证", "手机")
 
@@ -51,12 +51,7 @@ def test_live_event_results(runner: FlaskCliRunner, client: FlaskClient) -> None
 
 def test_awards_only_once_published(runner: FlaskCliRunner, client: FlaskClient,
                                     tmp_path: Path) -> None:
-    scheme = tmp_path / "scheme.toml"
-    scheme.write_text((EXAMPLE_B / "scheme.toml").read_text(encoding="utf-8")
-                      + '\n[[awards]]\nname = "一等奖"\ncount = 1\n', encoding="utf-8")
-    run(runner, "event", "import", scheme)
-    run(runner, "contestants", "import", "EX-B", EXAMPLE_B / "contestants.csv")
-    run(runner, "scores", "import", "EX-B", EXAMPLE_B / "scores.csv")
+    load_example_b_with_an_award(runner, tmp_path)
     set_visibility("EX-B", "live")
     assert {row["award"] for row in client.get("/api/events/EX-B/results").json["results"]} \
         == {""}

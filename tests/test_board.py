@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import gzip
+import threading
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskCliRunner, FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, update
+from werkzeug.test import TestResponse
 
+from scoring import board
 from scoring.extensions import db
-from scoring.models import Contestant, Entry, Event, User
+from scoring.models import Contestant, Entry, Event, User, utcnow
 
-from .test_cli import EXAMPLE_B, load_example_b, run
+from .test_cli import load_example_b, load_example_b_with_an_award, run
 
 PUBLIC_URLS = ("/", "/e/{code}", "/e/{code}/teams", "/e/{code}/screen", "/api/events",
                "/api/events/{code}/results", "/api/events/{code}/teams")
@@ -19,6 +25,12 @@ PUBLIC_URLS = ("/", "/e/{code}", "/e/{code}/teams", "/e/{code}/screen", "/api/ev
 
 def visibility(runner: FlaskCliRunner, code: str, value: str, ok: bool = True) -> str:
     return run(runner, "board", code, value, ok=ok)
+
+
+def opaque(etag: str) -> str:
+    """The tag inside a weak ETag header, W/"tag", as the page's data-etag holds it."""
+    assert etag.startswith('W/"') and etag.endswith('"'), etag
+    return etag[3:-1]
 
 
 def add_mark(runner: FlaskCliRunner, tmp_path: Path, row: str) -> None:
@@ -47,7 +59,7 @@ def test_unchanged_poll_gets_304(client: FlaskClient, live: FlaskCliRunner,
     full = client.get("/e/EX-B")
     assert partial.headers["ETag"] != full.headers["ETag"]
     assert b"<html" in full.data and b"<html" not in partial.data
-    assert f'data-etag="{partial.headers["ETag"].strip(chr(34))}"'.encode() in full.data
+    assert f'data-etag="{opaque(partial.headers["ETag"])}"'.encode() in full.data
 
 
 def test_a_mark_changes_the_etag_and_the_board(client: FlaskClient, live: FlaskCliRunner,
@@ -63,6 +75,180 @@ def test_a_mark_changes_the_etag_and_the_board(client: FlaskClient, live: FlaskC
     assert "92.50" in page
 
 
+class Clock:
+    """time.monotonic for board.py, moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_board_changing_fast_is_rendered_once_per_gap(
+        app: Flask, client: FlaskClient, live: FlaskCliRunner, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = Clock()
+    monkeypatch.setattr(board.time, "monotonic", clock)
+    app.config["SCORING_BOARD_RENDER_GAP"] = 1.0
+    poll = {"HX-Request": "true"}
+    first = client.get("/e/EX-B", headers=poll)
+    add_mark(live, tmp_path, "15,P,e,100")
+    clock.now += 0.5  # within the gap: the last page still, under its own ETag
+    within = client.get("/e/EX-B", headers=poll)
+    assert within.headers["ETag"] == first.headers["ETag"] and within.data == first.data
+    assert client.get("/e/EX-B", headers={**poll, "If-None-Match": first.headers["ETag"]}
+                      ).status_code == 304
+    # A page nobody asked for before (the full page here) is rendered at once, gap or not.
+    assert "92.50" in client.get("/e/EX-B").get_data(as_text=True)
+    clock.now += 0.6  # past it: the new version
+    after = client.get("/e/EX-B", headers={**poll, "If-None-Match": first.headers["ETag"]})
+    assert after.status_code == 200 and after.headers["ETag"] != first.headers["ETag"]
+    assert "92.50" in after.get_data(as_text=True)
+
+
+def test_one_thread_renders_a_new_version_the_others_serve_the_last(
+        app: Flask, live: FlaskCliRunner, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    poll = {"HX-Request": "true"}
+    first = app.test_client().get("/e/EX-B", headers=poll)
+    add_mark(live, tmp_path, "15,P,e,100")
+    renders: list[str] = []
+    started, finish = threading.Event(), threading.Event()
+    real_render = board.render
+
+    def slow_render(*args: object) -> bytes:
+        renders.append(threading.current_thread().name)
+        started.set()
+        assert finish.wait(10)
+        return real_render(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(board, "render", slow_render)
+    answers: dict[str, TestResponse] = {}
+
+    def get(name: str) -> None:
+        with app.app_context():
+            answers[name] = app.test_client().get("/e/EX-B", headers=poll)
+
+    renderer = threading.Thread(target=get, args=("renderer",), name="renderer")
+    renderer.start()
+    assert started.wait(10)
+    others = [threading.Thread(target=get, args=(f"poll{n}",)) for n in range(6)]
+    for thread in others:
+        thread.start()
+    for thread in others:
+        thread.join(10)
+    finish.set()
+    renderer.join(10)
+    assert renders == ["renderer"]
+    assert all(answers[f"poll{n}"].headers["ETag"] == first.headers["ETag"] for n in range(6))
+    assert answers["renderer"].headers["ETag"] != first.headers["ETag"]
+    assert "92.50" in answers["renderer"].get_data(as_text=True)
+
+
+def test_a_phone_never_sees_its_board_step_back(
+        app: Flask, client: FlaskClient, live: FlaskCliRunner,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers follow the database each a little behind: one that has not seen a version
+    yet leaves a phone holding it alone."""
+    clock = Clock()
+    monkeypatch.setattr(board.time, "monotonic", clock)
+    poll = {"HX-Request": "true"}
+    first = client.get("/e/EX-B", headers=poll)
+    series, moment = opaque(first.headers["ETag"]).rsplit(":", 1)
+    # Another worker saw the next version and sent it; this one still trusts its stamp.
+    db.session.execute(update(Event).values(results_version=Event.results_version + 1))
+    db.session.commit()
+    newer = f"{series}:{int(moment) + 1}"
+    answer = client.get("/e/EX-B", headers={**poll, "If-None-Match": f'W/"{newer}"'})
+    assert answer.status_code == 304 and answer.headers["ETag"] == f'W/"{newer}"'
+    listed = client.get("/e/EX-B", headers={
+        **poll, "If-None-Match": f'"x", W/"{series}:{int(moment) - 1}", "{newer}"'})
+    assert listed.status_code == 304 and listed.headers["ETag"] == f'W/"{newer}"'
+    # An older page, or one of another series (the other language), is answered in full.
+    older = client.get("/e/EX-B", headers={**poll, "If-None-Match": f'"{series}:0"'})
+    assert older.status_code == 200 and older.headers["ETag"] == first.headers["ETag"]
+    other = series.replace("zh_CN", "en")
+    assert client.get("/e/EX-B", headers={**poll, "If-None-Match": f'"{other}:{moment}"'}
+                      ).status_code == 200
+    assert client.get("/e/EX-B", headers={**poll, "If-None-Match": f'"{series}:x"'}
+                      ).status_code == 200
+    clock.now += 1  # once this worker reads the database, the newer version is served
+    assert client.get("/e/EX-B", headers={**poll, "If-None-Match": f'"{series}:{moment}"'}
+                      ).headers["ETag"] == f'W/"{newer}"'
+
+
+def test_updated_is_when_the_results_last_changed(client: FlaskClient, live: FlaskCliRunner,
+                                                  tmp_path: Path) -> None:
+    before = utcnow()
+    add_mark(live, tmp_path, "15,P,e,100")
+    event = db.session.scalar(select(Event))
+    assert event.results_changed_at is not None and event.results_changed_at >= before
+    # Every worker, drawing the page whenever it does, shows the time of the change.
+    changed = datetime(2026, 11, 25, 2, 3, 4, tzinfo=timezone.utc)  # 10:03:04 in Beijing
+    db.session.execute(update(Event).values(results_changed_at=changed,
+                                            results_version=Event.results_version + 1))
+    db.session.commit()
+    board.stamps.clear()
+    for url in ("/e/EX-B", "/e/EX-B/screen"):
+        assert "10:03:04" in client.get(url).get_data(as_text=True)
+        board.cache.clear()
+        assert "10:03:04" in client.get(url).get_data(as_text=True)
+
+
+def test_the_pages_of_one_version_share_one_computation(
+        client: FlaskClient, live: FlaskCliRunner, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    computed: list[int] = []
+    real = board.board_data
+    monkeypatch.setattr(board, "board_data", lambda event: computed.append(1) or real(event))
+    urls = ("/e/EX-B", "/e/EX-B/teams", "/e/EX-B/screen", "/e/EX-B?lang=en")
+    for url in urls:
+        for headers in ({}, {"HX-Request": "true"}):
+            assert client.get(url, headers=headers).status_code == 200
+    assert len(computed) == 1
+    add_mark(live, tmp_path, "15,P,e,100")
+    pages = [client.get(url).get_data(as_text=True) for url in urls]
+    assert len(computed) == 2 and all("92.50" in page for page in pages)
+
+
+def test_the_board_is_sent_gzipped_to_those_who_ask(client: FlaskClient,
+                                                    live: FlaskCliRunner) -> None:
+    for url in ("/e/EX-B", "/e/EX-B/teams", "/e/EX-B/screen"):
+        plain = client.get(url)
+        packed = client.get(url, headers={"Accept-Encoding": "gzip, deflate, br"})
+        assert "Content-Encoding" not in plain.headers
+        assert packed.headers["Content-Encoding"] == "gzip"
+        assert "Accept-Encoding" in packed.headers["Vary"]
+        assert gzip.decompress(packed.data) == plain.data
+        assert packed.headers["ETag"] == plain.headers["ETag"]  # a weak ETag for both
+        assert client.get(url, headers={"Accept-Encoding": "gzip",
+                                        "If-None-Match": plain.headers["ETag"]}).status_code == 304
+
+
+def test_another_process_change_is_seen_within_the_stamp_ttl(
+        app: Flask, client: FlaskClient, live: FlaskCliRunner,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = Clock()
+    monkeypatch.setattr(board.time, "monotonic", clock)
+    app.config["SCORING_BOARD_STAMP_TTL"] = 0.5
+    first = client.get("/e/EX-B")
+    # Another worker commits a change: this process has not seen it, its stamp is trusted...
+    db.session.execute(update(Event).values(results_version=Event.results_version + 1))
+    db.session.commit()
+    clock.now += 0.4
+    assert client.get("/e/EX-B", headers={"If-None-Match": first.headers["ETag"]}
+                      ).status_code == 304
+    clock.now += 0.2  # ...until the ttl is over
+    after = client.get("/e/EX-B", headers={"If-None-Match": first.headers["ETag"]})
+    assert after.status_code == 200 and after.headers["ETag"] != first.headers["ETag"]
+    # Hiding a board takes effect the same way.
+    db.session.execute(update(Event).values(visibility="hidden"))
+    db.session.commit()
+    clock.now += 0.6
+    assert client.get("/e/EX-B").status_code == 404
+
+
 def test_hidden_boards_are_not_there(client: FlaskClient, runner: FlaskCliRunner) -> None:
     load_example_b(runner)
     for url in PUBLIC_URLS[1:]:
@@ -75,12 +261,7 @@ def test_hidden_boards_are_not_there(client: FlaskClient, runner: FlaskCliRunner
 
 def test_live_board_has_no_awards_until_published(client: FlaskClient, runner: FlaskCliRunner,
                                                   tmp_path: Path) -> None:
-    scheme = tmp_path / "scheme.toml"
-    scheme.write_text((EXAMPLE_B / "scheme.toml").read_text(encoding="utf-8")
-                      + '\n[[awards]]\nname = "一等奖"\ncount = 1\n', encoding="utf-8")
-    run(runner, "event", "import", scheme)
-    run(runner, "contestants", "import", "EX-B", EXAMPLE_B / "contestants.csv")
-    run(runner, "scores", "import", "EX-B", EXAMPLE_B / "scores.csv")
+    load_example_b_with_an_award(runner, tmp_path)
     visibility(runner, "EX-B", "live")
     assert "一等奖" not in client.get("/e/EX-B").get_data(as_text=True)
     error = visibility(runner, "EX-B", "published", ok=False)

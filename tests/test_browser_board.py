@@ -97,6 +97,21 @@ def test_find_my_bib(browser, live_server: str, judged: Judged) -> None:  # type
     page.fill("#find-bib", "999")
     page.get_by_role("button", name="查找").click()
     assert page.get_by_text("本榜单没有这个参赛号").is_visible()
+    # A link to the row, written as the find box takes it (#bib-7 for bib 07), and a broken one.
+    other = judged.entries[4].bib
+    page.goto(live_server + f"/e/J#bib-{int(other)}")
+    page.wait_for_selector(f"#bib-{other}.mine")
+    assert page.url.endswith(f"#bib-{other}")
+    # Switching the language keeps the row.
+    page.get_by_role("link", name="English").click()
+    page.wait_for_selector(f"#bib-{other}.mine")
+    assert "Find my bib" in page.content() and page.url.endswith(f"#bib-{other}")
+    broken = context.new_page()
+    errors: list[str] = []
+    broken.on("pageerror", lambda error: errors.append(str(error)))
+    broken.goto(live_server + "/e/J#bib-%E0")
+    broken.wait_for_selector("#board[data-poll]")
+    assert broken.locator("tr.mine").count() == 0 and errors == []
     context.close()
 
 
@@ -113,7 +128,8 @@ def test_board_pages_at_every_size(browser, live_server: str, runner: FlaskCliRu
     for name, viewport, path in (("board-phone", PHONE, "/e/WELD"),
                                  ("board-desktop", DESKTOP, "/e/WELD"),
                                  ("teams-phone", PHONE, "/e/WELD/teams"),
-                                 ("screen", SCREEN, "/e/WELD/screen")):
+                                 ("screen", SCREEN, "/e/WELD/screen"),
+                                 ("screen-phone", PHONE, "/e/WELD/screen")):
         context = browser.new_context(viewport=viewport)
         page = context.new_page()
         page.goto(live_server + path + query)

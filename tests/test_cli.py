@@ -39,6 +39,16 @@ def load_example_b(runner: FlaskCliRunner) -> None:
     run(runner, "entries", "update", "EX-B", EXAMPLE_B / "entries.csv")
 
 
+def load_example_b_with_an_award(runner: FlaskCliRunner, tmp_path: Path) -> None:
+    """Example (b) with one award tier (一等奖, one winner), without entries.csv."""
+    scheme = tmp_path / "scheme.toml"
+    scheme.write_text((EXAMPLE_B / "scheme.toml").read_text(encoding="utf-8")
+                      + '\n[[awards]]\nname = "一等奖"\ncount = 1\n', encoding="utf-8")
+    run(runner, "event", "import", scheme)
+    run(runner, "contestants", "import", "EX-B", EXAMPLE_B / "contestants.csv")
+    run(runner, "scores", "import", "EX-B", EXAMPLE_B / "scores.csv")
+
+
 def count(model: type) -> int:
     return db.session.scalar(select(func.count()).select_from(model)) or 0
 

@@ -85,9 +85,9 @@ def check_workbook(data: bytes, event: Event) -> None:
         entry = results.entries[result.bib]
         assert cells[0].value == result.rank
         assert cells[1].value == result.bib and cells[1].data_type == "s"
-        assert cells[2].value == entry.contestant.name
+        assert cells[2].value == entry.name
         assert cells[3].value == entry.delegation
-        assert cells[4].value == entry.contestant.unit
+        assert cells[4].value == entry.unit
         for cell, (kind, code) in zip(cells[7:], figure_columns):
             expected = (result.sections if kind == "section" else result.aggregates)[code]
             assert figure(cell.value) == expected, (result.bib, code)
@@ -242,7 +242,7 @@ def test_results_pdf_holds_the_event_and_every_winner(runner: FlaskCliRunner,
     text = "\n".join(pdf_text(data))
     assert "焊工决赛" in text and "第六届全国职工职业技能大赛" in text
     results = event_results(event)
-    winners = [(results.entries[r.bib].contestant.name, r.award)
+    winners = [(results.entries[r.bib].name, r.award)
                for r in results.standings.results if r.award]
     assert len(winners) >= 10
     for name, award in winners:
@@ -463,7 +463,7 @@ def test_the_printable_sheet(runner: FlaskCliRunner, client: FlaskClient) -> Non
         assert f">{header}</th>" in page
     results = event_results(event)
     for result in results.standings.results:
-        assert results.entries[result.bib].contestant.name in page
+        assert results.entries[result.bib].name in page
         if result.total is not None:
             assert f"{result.total}</td>" in page
     assert "裁判长（签字）：" in page and "监督（签字）：" in page and "日期：" in page

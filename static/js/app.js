@@ -180,9 +180,39 @@
     startPager();
   });
 
+  // Switching the language keeps the row found: the fragment rides along the redirect.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest(".languages a[href]");
+    if (link && window.location.hash) {
+      link.href = link.href.split("#")[0] + window.location.hash;
+    }
+  });
+
+  // The row of a bib as a person types it: "6" finds bib 06.
+  function findRow(wanted) {
+    var found = null;
+    Array.prototype.forEach.call(document.querySelectorAll("tr[id^='bib-']"), function (row) {
+      var bib = row.id.slice(4);
+      if (bib === wanted || (/^\d+$/.test(wanted) && /^\d+$/.test(bib) && Number(bib) === Number(wanted))) {
+        found = row;
+      }
+    });
+    return found;
+  }
+
   function markMine() {
     var id = window.location.hash.slice(1);
     var row = id && document.getElementById(id);
+    if (!row && id.indexOf("bib-") === 0) {
+      // A link written by hand (#bib-6 for bib 06) leads where the find box would.
+      var wanted = id.slice(4);
+      try { wanted = decodeURIComponent(wanted); } catch (error) { /* kept as written */ }
+      row = findRow(wanted);
+      if (row) {
+        window.history.replaceState(null, "", "#" + row.id);
+        row.scrollIntoView({block: "center"});
+      }
+    }
     if (row) { row.classList.add("mine"); }
   }
 
@@ -190,16 +220,10 @@
     var form = event.target;
     if (!form.classList || !form.classList.contains("find-bib")) { return; }
     event.preventDefault();
-    var wanted = form.elements.bib.value.trim();
-    var rows = document.querySelectorAll("tr[id^='bib-']");
-    var found = null;
-    Array.prototype.forEach.call(rows, function (row) {
-      var bib = row.id.slice(4);
+    Array.prototype.forEach.call(document.querySelectorAll("tr.mine"), function (row) {
       row.classList.remove("mine");
-      if (bib === wanted || (/^\d+$/.test(wanted) && /^\d+$/.test(bib) && Number(bib) === Number(wanted))) {
-        found = row;
-      }
     });
+    var found = findRow(form.elements.bib.value.trim());
     var result = form.querySelector(".find-result");
     if (found) {
       window.history.replaceState(null, "", "#" + found.id);
