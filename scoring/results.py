@@ -104,5 +104,6 @@ def result_rows(results: EventResults, with_awards: bool = True) -> list[dict[st
 def team_rows(results: EventResults) -> list[dict[str, Any]]:
     d = results.scheme.decimals
     return [{"rank": team.rank, "delegation": team.delegation,
-             "members_counted": team.members_counted, "total": _figure(team.total, d)}
+             "members_counted": team.members_counted, "total": _figure(team.total, d),
+             "complete": team.complete}
             for team in results.standings.teams]

@@ -40,7 +40,8 @@ Choices where DOMAIN.md is silent (also in the README):
   others it ties with. The team total is the sum of the members' published totals.
   Entries with no delegation are not in the team ranking, nor is a delegation none of whose
   members is ranked. Members tied on total across the `team_best_n` cut are taken in
-  ranking order (tie-breaks, then bib).
+  ranking order (tie-breaks, then bib). A team is provisional (`complete` false) while any
+  of its ranked members is, counted or not: a member with marks missing could still climb.
 - The spread flag is raised when the highest and lowest marks of a criterion differ by more
   than `max_spread` (strictly more).
 """
@@ -285,6 +286,7 @@ class TeamResult:
     total: Decimal
     time: int | None
     rank: int = 0
+    complete: bool = True  # no ranked member has marks missing (any could still climb)
 
 
 @dataclass
@@ -535,6 +537,7 @@ def rank_teams(scheme: Scheme, ranked: Sequence[EntryResult],
             total=sum((result.total or Decimal(0) for result in counted),
                       Decimal(0)).quantize(Decimal(1).scaleb(-scheme.decimals)),
             time=None if None in times else sum(times),  # type: ignore[arg-type]
+            complete=all(result.complete for result in results),
         ))
 
     def team_key(team: TeamResult) -> tuple:

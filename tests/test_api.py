@@ -45,7 +45,7 @@ def test_live_event_results(runner: FlaskCliRunner, client: FlaskClient) -> None
         "T", "P", "total", "award", "complete"]
     teams = client.get("/api/events/EX-B/teams").json["teams"]
     assert teams[0] == {"rank": 1, "delegation": "沈阳代表队", "members_counted": 2,
-                        "total": "176.55"}
+                        "total": "176.55", "complete": True}
     assert client.get("/api/events/NOPE/results").status_code == 404
 
 

@@ -17,7 +17,7 @@ from scoring import board
 from scoring.extensions import db
 from scoring.models import Contestant, Entry, Event, User, utcnow
 
-from .test_cli import load_example_b, load_example_b_with_an_award, run
+from .test_cli import EXAMPLE_B, load_example_b, load_example_b_with_an_award, run
 
 PUBLIC_URLS = ("/", "/e/{code}", "/e/{code}/teams", "/e/{code}/screen", "/api/events",
                "/api/events/{code}/results", "/api/events/{code}/teams")
@@ -247,6 +247,41 @@ def test_another_process_change_is_seen_within_the_stamp_ttl(
     db.session.commit()
     clock.now += 0.6
     assert client.get("/e/EX-B").status_code == 404
+
+
+def test_missing_marks_are_marked_provisional_on_the_board_and_the_teams(
+        client: FlaskClient, runner: FlaskCliRunner, tmp_path: Path) -> None:
+    """Bib 18 (沈阳代表队) lacks its P mark: its row and its delegation are provisional,
+    on the pages and in the API, until the mark arrives."""
+    scores = tmp_path / "scores.csv"
+    scores.write_text("".join(line for line in (EXAMPLE_B / "scores.csv").read_text(
+        encoding="utf-8").splitlines(keepends=True) if not line.startswith("18,P,")),
+        encoding="utf-8")
+    run(runner, "event", "import", EXAMPLE_B / "scheme.toml")
+    run(runner, "contestants", "import", "EX-B", EXAMPLE_B / "contestants.csv")
+    run(runner, "scores", "import", "EX-B", scores)
+    visibility(runner, "EX-B", "live")
+
+    def starred(page: str, row_id: str) -> bool:
+        row = page[page.index(f'id="{row_id}"'):]
+        return "provisional-mark" in row[:row.index("</tr>")]
+
+    board_page = client.get("/e/EX-B").get_data(as_text=True)
+    assert [bib for bib in ("03", "07", "12", "15", "18") if starred(board_page, f"bib-{bib}")] \
+        == ["18"]
+    teams = client.get("/api/events/EX-B/teams").json["teams"]
+    assert {team["delegation"]: team["complete"] for team in teams} == {
+        "沈阳代表队": False, "大连代表队": True, "鞍钢代表队": True, "抚顺代表队": True}
+    teams_page = client.get("/e/EX-B/teams").get_data(as_text=True)
+    starred_teams = [team["delegation"] for index, team in enumerate(teams, start=1)
+                     if starred(teams_page, f"team-{index}")]
+    assert starred_teams == ["沈阳代表队"] and "仍有评分未录入" in teams_page
+
+    add_mark(runner, tmp_path, "18,P,e,87")
+    for url in ("/e/EX-B", "/e/EX-B/teams"):
+        page = client.get(url).get_data(as_text=True)
+        assert "provisional-mark" not in page and "仍有评分未录入" not in page
+    assert all(team["complete"] for team in client.get("/api/events/EX-B/teams").json["teams"])
 
 
 def test_hidden_boards_are_not_there(client: FlaskClient, runner: FlaskCliRunner) -> None:

@@ -112,6 +112,7 @@ def test_save_a_mark(client: FlaskClient, judged: Judged) -> None:
     assert response.headers["HX-Trigger"] == "progress-changed"
     assert marks_of(entry) == {"judge1": "35.5"}
     assert client.get("/judge/J/V/progress").get_data(as_text=True) == "1 / 5"
+    assert client.get("/judge/J/R/progress").status_code == 403  # not judge1's criterion
     revision = db.session.scalars(select(MarkRevision)).one()
     assert (revision.source, revision.actor, revision.client_token) == ("judge", "judge1", "t-1")
 
