@@ -17,7 +17,9 @@ in scoring. Then `gunicorn --workers W --threads T 'scoring:create_app()'` on a 
    CSRF token and each row's save URL and version, and then saves one mark per entry, in
    its own random order, as htmx does (POST with value, version, a fresh token, view=sheet,
    HX-Request and X-CSRFToken), with no think time: throughput under load. A save is
-   acknowledged when the answer is 200 and its row says "state-saved";
+   acknowledged when the answer is 200 and its row says "state-saved"; then, as the sheet
+   does on the save's "progress-changed", it GETs the judge's count ("N / M"), which must
+   equal the saves this judge has had acknowledged (timed apart from the saves);
 3. verification in the database: every acknowledged mark is there with exactly its value,
    there are as many marks as acknowledgements, and each has exactly one revision carrying
    the save's token.
@@ -76,6 +78,7 @@ ROW_FORM = re.compile(r'<form class="mark-form" hx-post="([^"]+)".*?'
                       r'<input type="hidden" name="version" value="([^"]*)">', re.S)
 ROW_STATE = re.compile(r'class="mark-row state-(\w+)')
 ENTRY_ID = re.compile(r"/(\d+)$")
+PROGRESS_URL = re.compile(r'class="progress-count"\s+hx-get="([^"]+)"')
 
 
 # --- a small HTTP client: a connection (new per request, or kept) and cookies per thread --
@@ -221,6 +224,8 @@ class Load:
     states: Counter[str] = field(default_factory=Counter)  # the row's state on a 200 save
     acknowledged: dict[tuple[str, int], tuple[int, str]] = field(default_factory=dict)
     sign_in: list[float] = field(default_factory=list)  # POST /login (scrypt), seconds
+    counts: list[float] = field(default_factory=list)  # GET of the count after a save
+    wrong_counts: int = 0  # a count that was not "acknowledged so far / marks"
     setup_problems: list[str] = field(default_factory=list)
     samples: list[str] = field(default_factory=list)  # a few bodies of failed requests
     wall: float = 0.0
@@ -242,6 +247,8 @@ class Load:
             self.states += other.states
             self.acknowledged.update(other.acknowledged)
             self.sign_in += other.sign_in
+            self.counts += other.counts
+            self.wrong_counts += other.wrong_counts
             self.setup_problems += other.setup_problems
             self.samples += other.samples[:max(0, 3 - len(self.samples))]
 
@@ -288,8 +295,9 @@ def hello_world(server: Gunicorn, judges: int, requests: int) -> Load:
 
 
 def sign_in_and_read_sheet(client: Client, index: int,
-                           load: Load) -> tuple[str, list[tuple[str, str]]]:
-    """Sign judge `index` in; (the page's CSRF token, [(save URL, version)] of its rows)."""
+                           load: Load) -> tuple[str, str, list[tuple[str, str]]]:
+    """Sign judge `index` in; (the page's CSRF token, the count's URL, [(save URL, version)]
+    of its rows)."""
     status, page = client.request("GET", "/login")
     field_html = LOGIN_CSRF.search(page)
     value = VALUE_ATTR.search(field_html.group(0)) if field_html else None
@@ -303,11 +311,11 @@ def sign_in_and_read_sheet(client: Client, index: int,
     if status != 302:
         raise RuntimeError(f"POST /login -> {status}: {page[:300]}")
     status, page = client.request("GET", f"/judge/{EVENT}/{CRITERION}")
-    token = META_CSRF.search(page)
+    token, count_url = META_CSRF.search(page), PROGRESS_URL.search(page)
     rows = [(html.unescape(url), version) for url, version in ROW_FORM.findall(page)]
-    if status != 200 or token is None:
+    if status != 200 or token is None or count_url is None:
         raise RuntimeError(f"GET /judge/{EVENT}/{CRITERION} -> {status}: {page[:300]}")
-    return html.unescape(token.group(1)), rows
+    return html.unescape(token.group(1)), html.unescape(count_url.group(1)), rows
 
 
 def judges_saving(server: Gunicorn, judges: int, marks: int, seed: int) -> Load:
@@ -318,9 +326,9 @@ def judges_saving(server: Gunicorn, judges: int, marks: int, seed: int) -> Load:
         client = Client(server.host, server.port)
         mine = Load()
         rows: list[tuple[str, str]] = []
-        csrf = ""
+        csrf = count_url = ""
         try:
-            csrf, rows = sign_in_and_read_sheet(client, index, mine)
+            csrf, count_url, rows = sign_in_and_read_sheet(client, index, mine)
             if len(rows) != marks:
                 raise RuntimeError(f"the sheet shows {len(rows)} rows, expected {marks}")
         except Exception as error:  # noqa: BLE001 - reported; this judge then saves nothing
@@ -355,12 +363,31 @@ def judges_saving(server: Gunicorn, judges: int, marks: int, seed: int) -> Load:
                     mine.acknowledged[(judge, int(entry.group(1)))] = (steps * 5_000, token)
                 else:
                     mine.sample(f"POST {url} -> {status}: {body}")
+                if status == 200:
+                    read_count(client, count_url, headers, f"{len(mine.acknowledged)} / {marks}",
+                               mine)
         finally:
             client.close()
             load.merge(mine)
 
     run_threads(judges, worker, load)
     return load
+
+
+def read_count(client: Client, url: str, headers: dict[str, str], expected: str,
+               load: Load) -> None:
+    """The sheet's GET of the judge's count after a save; a wrong count is a failure."""
+    start = time.perf_counter()
+    try:
+        status, body = client.request("GET", url, headers=headers)
+    except Exception as error:  # noqa: BLE001 - counted and reported
+        load.wrong_counts += 1
+        load.sample(f"GET {url}: {type(error).__name__}: {error}")
+        return
+    load.counts.append(time.perf_counter() - start)
+    if status != 200 or body != expected:
+        load.wrong_counts += 1
+        load.sample(f"GET {url} -> {status}: {body!r}, expected {expected!r}")
 
 
 # --- verification -----------------------------------------------------------------------
@@ -524,6 +551,11 @@ def report(args: argparse.Namespace, hello: Load, saves: Load, checked: Verifica
              if hello_errors or hello.exceptions else ""))
     print(f"ratios: save_p50/hello_p50 {ratio(save_p50, hello_p50)}   "
           f"save_p99/hello_p99 {ratio(save_p99, hello_p99)}")
+    if saves.counts:
+        print(f"the count after each save (GET, not in the figures above): "
+              f"p50 {ms(percentile(saves.counts, 50))} ms, "
+              f"p99 {ms(percentile(saves.counts, 99))} ms, {len(saves.counts)} read, "
+              f"{saves.wrong_counts} wrong")
     if saves.sign_in:
         print(f"sign-in (POST /login, scrypt), not in the figures above: "
               f"p50 {ms(statistics.median(saves.sign_in))} ms, "
@@ -538,6 +570,8 @@ def report(args: argparse.Namespace, hello: Load, saves: Load, checked: Verifica
         outcome.failed.append(f"{checked.mismatches} mismatches")
     if server_5xx or any(status >= 500 for status in hello.statuses):
         outcome.failed.append(f"{server_5xx} answers 5xx")
+    if saves.wrong_counts:
+        outcome.failed.append(f"{saves.wrong_counts} wrong counts")
     if saves.exceptions or hello.exceptions:
         outcome.failed.append("transport errors")
 

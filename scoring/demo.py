@@ -292,6 +292,9 @@ def enter_marks(rng: random.Random, event: Event, present: list[Entry], mark: _M
                 judges = list(P1_JUDGES)
             else:
                 judges = sorted(rng.sample(P1_JUDGES, rng.choice((3, 4))))
+            # judge2 and judge3 stand aside for their own delegations' welds.
+            judges = [judge for judge in judges if not marking.has_conflict(
+                mark.users[judge], event, entry)]
             values = {judge: on_step(base + rng.gauss(0, 1.5), criteria["P1"], low=10)
                       for judge in judges}
             if not spread_shown and len(judges) == 5 and position >= 3:
@@ -359,7 +362,7 @@ def load_demo(actor: str) -> str:
                      data_seed=DATA_SEED, draw_seed=DRAW_SEED)
     db.session.flush()
 
-    expected = sum(criterion.judges for criterion in event.criteria) * len(present)
+    expected = marker.count + len(missing_marks(event))
     return "\n".join([
         _("Loaded the demo competition “%(competition)s”: event %(code)s (%(name)s) with "
           "%(entries)s contestants from %(delegations)s delegations.",

@@ -16,7 +16,7 @@ from sqlalchemy import BigInteger, select, type_coerce
 from . import rules
 from .extensions import db
 from .imports import format_time
-from .models import Contestant, Entry, Event, Mark, from_units
+from .models import Assignment, Contestant, Criterion, Entry, Event, Mark, User, from_units
 
 
 @dataclass(frozen=True)
@@ -55,12 +55,34 @@ def event_results(event: Event) -> EventResults:
             select(Mark.entry_id, Mark.criterion_id, units)
             .join(Entry).where(Entry.event_id == event.id)):
         marks[entry_id][codes[criterion_id]].append(from_units(value))
+    needed = marks_needed(event) if event.conflict_check else {}
     standings = rules.compute_standings(scheme, [
         rules.EntryInput(bib=entry.bib, marks=marks.get(entry.id, {}), status=entry.status,
-                         time=entry.time_used, delegation=entry.delegation)
+                         time=entry.time_used, delegation=entry.delegation,
+                         needed=needed.get(entry.delegation, {}))
         for entry in entries.values()
     ])
     return EventResults(event, scheme, standings, entries)
+
+
+def marks_needed(event: Event) -> dict[str | None, dict[str, int]]:
+    """By delegation, the criteria whose `judges` marks its contestants cannot all get: the
+    assigned judges of that delegation stand aside (conflict of interest), so of A judges
+    assigned with R standing aside, max(A, judges) - R can mark, and at least one mark is
+    always needed. Delegations every criterion can fully mark are left out."""
+    assigned: dict[int, list[str | None]] = defaultdict(list)
+    for criterion_id, delegation in db.session.execute(
+            select(Assignment.criterion_id, User.delegation).join(User)
+            .join(Criterion).where(Criterion.event_id == event.id)):
+        assigned[criterion_id].append(delegation)
+    needed: dict[str | None, dict[str, int]] = defaultdict(dict)
+    for criterion in event.criteria:
+        judges = assigned.get(criterion.id, [])
+        for delegation in {delegation for delegation in judges if delegation}:
+            can_mark = max(len(judges), criterion.judges) - judges.count(delegation)
+            if can_mark < criterion.judges:
+                needed[delegation][criterion.code] = max(1, can_mark)
+    return needed
 
 
 def _figure(value: Decimal | None, decimals: int) -> str:

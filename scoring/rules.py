@@ -25,7 +25,9 @@ Choices where DOMAIN.md is silent (also in the README):
 - Missing marks: an aggregate is computed from the marks present (the board is provisional
   until `complete`); a criterion with no mark at all contributes nothing. `trimmed` with fewer
   than three marks present falls back to the mean of those marks. Extra marks beyond
-  `judges` are all used.
+  `judges` are all used. Marks a contestant cannot get (the judges assigned stand aside for
+  their own delegation, and too few others are assigned) are not missing: the caller says
+  so in `EntryInput.needed`, and the aggregate is taken over the marks given.
 - `absent` and `dq` contestants get no figures at all (their aggregates, subtotals and total
   are `None`): an absent contestant has nothing to score and disqualification cancels all
   scores. Nothing is missing for them.
@@ -252,6 +254,9 @@ class EntryInput:
     status: str = "ok"
     time: int | None = None  # seconds used
     delegation: str | None = None
+    # Marks needed, by criterion code, where fewer than the criterion's `judges` can be
+    # given (judges standing aside for their own delegation); absent: `judges`.
+    needed: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -392,7 +397,7 @@ class _Plan:
         by_section: dict[str, list[tuple[int, int]]] = {code: [] for code in self.section_codes}
         for code, judges, rule, max_spread, numerator, denominator, section in self.criteria:
             marks = entry.marks.get(code, ())
-            missing[code] = max(0, judges - len(marks)) if scored else 0
+            missing[code] = max(0, entry.needed.get(code, judges) - len(marks)) if scored else 0
             if max_spread is not None and len(marks) >= 2:
                 if max(marks) - min(marks) > max_spread:
                     spread.append(code)

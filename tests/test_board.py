@@ -275,7 +275,7 @@ def test_missing_marks_are_marked_provisional_on_the_board_and_the_teams(
     teams_page = client.get("/e/EX-B/teams").get_data(as_text=True)
     starred_teams = [team["delegation"] for index, team in enumerate(teams, start=1)
                      if starred(teams_page, f"team-{index}")]
-    assert starred_teams == ["沈阳代表队"] and "仍有评分未录入" in teams_page
+    assert starred_teams == ["沈阳代表队"] and "队内有选手仍有评分未录入" in teams_page
 
     add_mark(runner, tmp_path, "18,P,e,87")
     for url in ("/e/EX-B", "/e/EX-B/teams"):

@@ -76,6 +76,14 @@ def test_judge_marks_signs_and_chief_corrects(browser, live_server: str,  # type
         enter(page, index, value)
     page.wait_for_selector("#progress-%d:has-text('5 / 5')" % judged.criterion("V").id)
     screenshot(page, "judge-sheet-zh")
+    # The count stays in sight at the bottom of a sheet longer than the screen (five rows
+    # are not, so the screen is made shorter).
+    page.set_viewport_size({"width": TABLET["width"], "height": 400})
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    assert page.evaluate("window.scrollY") > 400
+    box = page.locator(".progress-count").bounding_box()
+    assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= 400
+    page.set_viewport_size(TABLET)
     page.get_by_role("button", name="签字确认本评分表").click()
     page.wait_for_selector("text=你已签字确认本评分表")
     assert page.locator(".mark-input").first.is_disabled()

@@ -184,6 +184,40 @@ def test_demo_marks_are_valid_and_recorded(runner: FlaskCliRunner) -> None:
     assert len(present) // 2 <= len(p1_judges) <= len(present) * 4 // 5
 
 
+def no_judge_marked_their_own_delegation(event: Event) -> None:
+    for mark in db.session.scalars(select(Mark).where(Mark.user_id.is_not(None))):
+        user = db.session.get(User, mark.user_id)
+        assert not (user.delegation and user.delegation == mark.entry.delegation), (
+            mark.judge, mark.entry.bib, mark.criterion.code)
+    assert event.conflict_check
+
+
+def test_the_simulated_judges_finish_the_marking(runner: FlaskCliRunner) -> None:
+    """`scoring demo --simulate` enters every mark left, as the judges would, and then
+    every result is final: judge2 and judge3 stand aside for their own delegations, so
+    those contestants' P1 counts four marks, not five, and nothing stays provisional."""
+    output = load(runner)
+    event = demo_event()
+    no_judge_marked_their_own_delegation(event)
+    left = len(demo.missing_marks(event))
+    entered, expected = map(int, re.search(r"(\d+) of (\d+) marks", output).groups())
+    assert expected == entered + left and left > 0
+    lines: list[str] = []
+    assert demo.simulate(rate=1e6, echo=lines.append, seed=7) == left
+    assert "complete" in lines[-1] and len(lines) == left + 1
+    event = demo_event()
+    no_judge_marked_their_own_delegation(event)
+    assert demo.missing_marks(event) == []
+    standings = event_results(event).standings
+    assert standings.complete and all(team.complete for team in standings.teams)
+    own = [entry for entry in event.entries if entry.status == "ok"
+           and entry.delegation in ("江苏代表队", "广东代表队")]
+    assert own
+    p1 = next(criterion for criterion in event.criteria if criterion.code == "P1")
+    for entry in own:
+        assert sum(mark.criterion_id == p1.id for mark in entry.marks) == 4
+
+
 def test_demo_results_are_mid_competition(runner: FlaskCliRunner) -> None:
     load(runner)
     results = event_results(demo_event()).standings.results

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from scoring.extensions import db
 from scoring.models import AuditEvent, Entry, Event, Mark, MarkRevision, SignOff, User
+from scoring.results import event_results
 
 from .judging_helpers import (
     PASSWORD, Judged, csrf_token, marks_of, save, set_up_event, sign_in,
@@ -225,6 +226,39 @@ def test_conflict_of_interest(client: FlaskClient, judged: Judged) -> None:
     judged.event.conflict_check = False
     db.session.commit()
     assert "state-saved" in save(client, token, own, "30").get_data(as_text=True)
+
+
+def test_marks_a_recused_judge_cannot_give_are_not_missing(client: FlaskClient,
+                                                           judged: Judged) -> None:
+    """V needs 2 marks and has 2 judges; judge1 stands aside for 沈阳代表队, so its two
+    contestants can get only judge2's: complete with it, as the chief judge's matrix says."""
+    user = db.session.scalar(select(User).where(User.username == "judge1"))
+    user.delegation = "沈阳代表队"
+    db.session.commit()
+    token = sign_in(client, "judge1")
+    for entry in judged.entries:
+        if entry.delegation != "沈阳代表队":
+            assert "state-saved" in save(client, token, entry, "30").get_data(as_text=True)
+    token = sign_in(client, "judge2")
+    for entry in judged.entries:
+        for criterion in ("V", "R"):
+            assert "state-saved" in save(client, token, entry, "20",
+                                         criterion=criterion).get_data(as_text=True)
+
+    def missing() -> dict[str, dict[str, int]]:
+        db.session.expire_all()
+        standings = event_results(judged.event).standings
+        return {result.bib: result.missing for result in standings.results
+                if any(result.missing.values())}
+
+    assert missing() == {}
+    token = sign_in(client, "chief")
+    assert "缺评分：0" in client.get("/chief/J").get_data(as_text=True)
+    # Without the conflict check judge1 may mark them, so their marks are missing again.
+    judged.event.conflict_check = False
+    db.session.commit()
+    assert missing() == {entry.bib: {"V": 1, "R": 0} for entry in judged.entries
+                         if entry.delegation == "沈阳代表队"}
 
 
 # --- sign-off ------------------------------------------------------------------------------------

@@ -258,6 +258,12 @@ def test_missing_marks_and_spread() -> None:
     assert result.spread == ("P",)
     assert result.aggregates["Q"] is None
     assert result.total == D("31.00")  # the provisional trimmed mean of three marks
+    # Two of the five judges stand aside for this contestant's delegation: three are all
+    # it can get, so nothing is missing on P, and the figures are the same.
+    standing_aside = rules.score_entry(scheme, EntryInput(
+        "1", {"P": marks("30", "39", "31")}, needed={"P": 3}))
+    assert standing_aside.missing == {"P": 0, "Q": 1}
+    assert standing_aside.total == result.total
 
 
 @pytest.mark.parametrize(("value", "problem"), [

@@ -137,6 +137,9 @@ def entry_lists(draw: st.DrawFn, scheme: Scheme, complete: bool = True,
             time=draw(st.none() | st.integers(3000, 3003)) if not complete
             else draw(st.integers(3000, 3003)),
             delegation=draw(st.sampled_from([None, "A", "B", "C"])),
+            # Fewer marks needed where judges stand aside (never more than `judges`).
+            needed={criterion.code: draw(st.integers(1, criterion.judges))
+                    for criterion in scheme.criteria if draw(st.integers(0, 4)) == 0},
         ))
     return draw(st.permutations(entries))
 
@@ -392,7 +395,8 @@ def test_figures_are_the_exact_contributions_rounded_once(
         entry = by_bib[result.bib]
         for criterion in scheme.criteria:
             marks = entry.marks.get(criterion.code, [])
-            expected_missing = max(0, criterion.judges - len(marks)) if entry.status == "ok" else 0
+            needed = entry.needed.get(criterion.code, criterion.judges)
+            expected_missing = max(0, needed - len(marks)) if entry.status == "ok" else 0
             assert result.missing[criterion.code] == expected_missing
             flagged = (criterion.max_spread is not None and len(marks) >= 2
                        and max(marks) - min(marks) > criterion.max_spread)
