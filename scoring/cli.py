@@ -191,7 +191,7 @@ def entries_update(event_code: str, file: str) -> str:
 
 @click.command("draw")
 @click.argument("event_code", metavar="EVENT")
-@click.option("--seed", type=click.IntRange(0, 2**62), default=None,
+@click.option("--seed", type=click.IntRange(0, operations.MAX_SEED), default=None,
               help="Seed of the draw; the same seed gives the same draw.")
 @writes
 def draw(event_code: str, seed: int | None) -> str:

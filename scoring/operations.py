@@ -29,6 +29,7 @@ from .problems import InputError, Problem
 from .scheme import SchemeFile
 
 DEFAULT_COMPETITION = "技能竞赛"
+MAX_SEED = 2**62 - 1  # a draw's seed, typed or given on the command line
 BLIND_ALPHABET = "ACDEFHJKLMNPRTUVWXY"  # no letters that read as digits (B8, I1, O0, S5, Z2)
 
 

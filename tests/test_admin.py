@@ -186,6 +186,10 @@ def test_draw_assign_open_lock_publish(client: FlaskClient, organiser: str,
                                       runner: FlaskCliRunner) -> None:
     run(runner, "event", "import", EXAMPLE_B / "scheme.toml")
     run(runner, "contestants", "import", "EX-B", EXAMPLE_B / "contestants.csv")
+    too_big = client.post("/admin/events/EX-B/draw", data={"csrf_token": organiser,
+                                                           "seed": str(2**62)})
+    assert too_big.status_code != 302 and db.session.scalar(select(Event.draw_seed)) is None
+    assert "随机种子应为整数" in too_big.get_data(as_text=True)
     response = client.post("/admin/events/EX-B/draw", data={"csrf_token": organiser,
                                                             "seed": "42"})
     assert response.status_code == 302

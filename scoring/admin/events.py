@@ -318,7 +318,7 @@ def draw(code: str) -> ResponseReturnValue:
     problem = None
     if request.method == "POST":
         seed_text = request.form.get("seed", "").strip()
-        seed = parse_whole(seed_text, 2**62)
+        seed = parse_whole(seed_text, operations.MAX_SEED)
         try:
             if seed_text and seed is None:
                 raise InputError(Problem(_("The seed is a whole number (or empty: random).")))
