@@ -141,7 +141,7 @@ def save(event_code: str, criterion_code: str, entry_id: int) -> ResponseReturnV
         token=(request.form.get("token") or "")[:64] or None,
         seen_version=seen_version(request.form.get("version", "")))
     view = "entry" if request.form.get("view") == "entry" else "sheet"
-    page = render_template("judge/_save.html", view=view, event=event,
+    page = render_template("judge/_row.html", view=view, event=event, disabled=False,
                            row=row(event, criterion, entry, outcome.mark, outcome))
     return page, {"HX-Trigger": "progress-changed"} if view == "sheet" else {}
 

@@ -69,7 +69,9 @@ def marks_needed(event: Event) -> dict[str | None, dict[str, int]]:
     """By delegation, the criteria whose `judges` marks its contestants cannot all get: the
     assigned judges of that delegation stand aside (conflict of interest), so of A judges
     assigned with R standing aside, max(A, judges) - R can mark, and at least one mark is
-    always needed. Delegations every criterion can fully mark are left out."""
+    always needed. Delegations every criterion can fully mark are left out. The rule is
+    marking.has_conflict's (and the chief judge's matrix expects the same marks), counted
+    per delegation here instead of per judge and entry."""
     assigned: dict[int, list[str | None]] = defaultdict(list)
     for criterion_id, delegation in db.session.execute(
             select(Assignment.criterion_id, User.delegation).join(User)
