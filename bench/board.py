@@ -318,7 +318,8 @@ from pathlib import Path
 from flask import Response
 from sqlalchemy import text
 
-from scoring import board, create_app
+from scoring import create_app
+from scoring.web import board
 from scoring.extensions import csrf, db
 
 _line = "<p>Hello, world! This is a fixed page of ten kilobytes for the baseline.</p>\\n"
@@ -1192,7 +1193,10 @@ print(f"one uncached render of the panel in-process (Flask test client, {len(ans
 # session each round (as a request has), by wrapping the functions it calls.
 from datetime import datetime
 from flask import render_template
-from scoring import board, exports, results, rules
+from scoring import rules
+from scoring.files import exports
+from scoring.queries import results
+from scoring.web import board
 from scoring.extensions import db
 steps = {}
 def timing(name, function):
@@ -1204,9 +1208,9 @@ def timing(name, function):
             steps[name] = steps.get(name, 0.0) + time.perf_counter() - start
     return timed
 rules.compute_standings = timing("  rules.compute_standings", rules.compute_standings)
-board.event_results = timing("event_results (queries, rules)", board.event_results)
-board.results_document = timing("results_document (rows as text)", board.results_document)
-board.team_rows = timing("team_rows", board.team_rows)
+results.event_results = timing("event_results (queries, rules)", results.event_results)
+results.results_document = timing("results_document (rows as text)", results.results_document)
+results.team_rows = timing("team_rows", results.team_rows)
 board.read_stamp = timing("read_stamp (the ETag query)", board.read_stamp)
 board.make_page = timing("make_page (gzip)", board.make_page)
 board.board_data = timing("board_data (all of the above but stamp)", board.board_data)

@@ -61,9 +61,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    from . import admin, api, auth, board, chief, cli, i18n, judging, labels, public
-    from . import export_views
+    from . import cli, i18n, labels, web
     from .extensions import csrf, db, login_manager, migrate
+    from .web import auth
 
     @app.before_request
     def refuse_unusable_requests() -> ResponseReturnValue | None:
@@ -85,15 +85,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     labels.init_app(app)
     cli.init_app(app)
-    app.register_blueprint(public.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(board.bp)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(judging.bp)
-    app.register_blueprint(chief.bp)
-    app.register_blueprint(admin.bp)
-    app.register_blueprint(export_views.bp)
-    csrf.exempt(api.bp)  # read-only GETs
+    web.init_app(app)
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error: CSRFError):  # type: ignore[no-untyped-def]

@@ -11,7 +11,6 @@ from flask_babel import gettext as _
 from sqlalchemy import update
 from sqlalchemy.engine import make_url
 
-from . import board
 from .extensions import db
 from .models import Event
 from .problems import InputError, Problem
@@ -94,5 +93,5 @@ def restore(file: str) -> None:
         raise InputError(Problem(_("backups are made of SQLite and PostgreSQL databases")))
     db.session.execute(update(Event).values(results_version=Event.results_version
                                             + VERSION_JUMP))
-    board.changed(db.session())
+    db.session().info["results_changed"] = True
     db.session.commit()

@@ -21,17 +21,20 @@ from flask_babel import refresh
 from flask_migrate import upgrade
 from sqlalchemy import inspect, select
 
-from . import auth, backup, exports, imports, operations
-from . import certificates as certificates_module
+from . import backup
 from . import demo as demo_module
-from .export_pdf import certificates_pdf, results_pdf
-from .export_xlsx import results_xlsx
 from .extensions import db
+from .files import exports, imports
+from .files.pdf import certificate_pages, certificates_pdf, results_pdf
+from .files.scheme import parse_scheme
+from .files.xlsx import results_xlsx
 from .labels import label
 from .models import User
+from .operations import accounts, audit, entries, events, find_event, marks
+from .operations.certificates import issue_certificates
 from .problems import InputError, Problem
-from .results import event_results
-from .scheme import parse_scheme
+from .queries.results import event_results
+from .web.auth import qr_svg
 
 F = TypeVar("F", bound=Callable[..., Any])
 MIGRATIONS = str(Path(__file__).parent / "migrations")
@@ -123,13 +126,31 @@ def load_demo(if_empty: bool) -> str | None:
 event_group = AppGroup("event", help="Events and their scoring schemes.")
 
 
+@event_group.command("chief")
+@click.argument("event_code", metavar="EVENT")
+@click.argument("name", metavar="NAME")
+@writes
+def event_chief(event_code: str, name: str) -> str:
+    """Appoint a chief judge's account as the event's chief judge (before scoring opens)."""
+    event = find_event(event_code)
+    events.appoint_chief(event, account(name), actor())
+    return _("%(name)s is the chief judge of %(code)s.", name=name, code=event.code)
+
+
+def account(name: str) -> User:
+    user = db.session.scalar(select(User).where(User.username == name))
+    if user is None:
+        raise InputError(Problem(_("no account named “%(name)s”", name=name), field="NAME"))
+    return user
+
+
 @event_group.command("import")
 @click.argument("scheme_file", metavar="SCHEME.toml")
 @writes
 def event_import(scheme_file: str) -> str:
     """Create an event from a scheme file, or update it while it has no marks."""
     checked = parse_scheme(read_text(scheme_file), filename=scheme_file)
-    event, created = operations.import_scheme(checked, actor(), scheme_file)
+    event, created = events.import_scheme(checked, actor(), scheme_file)
     if created:
         return _("Created event %(code)s (%(name)s).", code=event.code, name=event.name)
     return _("Updated event %(code)s (%(name)s).", code=event.code, name=event.name)
@@ -144,9 +165,9 @@ contestants_group = AppGroup("contestants", help="Contestants and their registra
 @writes
 def contestants_import(event_code: str, file: str) -> str:
     """Register contestants from a .csv or .xlsx file (all rows or none)."""
-    event = operations.find_event(event_code)
+    event = find_event(event_code)
     rows = imports.read_contestants(file)
-    count, created = operations.import_contestants(event, rows, actor(), file)
+    count, created = entries.import_contestants(event, rows, actor(), file)
     lines = [_("Imported %(count)s contestants into %(code)s (%(created)s new).",
                count=count, code=event.code, created=created)]
     undrawn = sum(entry.blind_code is None for entry in event.entries)
@@ -165,11 +186,11 @@ scores_group = AppGroup("scores", help="Marks.")
 @writes
 def scores_import(event_code: str, file: str) -> str:
     """Enter marks from a .csv or .xlsx file (all rows or none)."""
-    event = operations.find_event(event_code)
+    event = find_event(event_code)
     criteria = {criterion.code: criterion.to_rule() for criterion in event.criteria}
     bibs = {entry.bib for entry in event.entries}
     rows = imports.read_scores(file, criteria, bibs)
-    changed = operations.import_scores(event, rows, actor(), file)
+    changed = marks.import_scores(event, rows, actor(), file)
     return _("Imported %(count)s marks into %(code)s (%(changed)s new or changed).",
              count=len(rows), code=event.code, changed=changed)
 
@@ -183,21 +204,21 @@ entries_group = AppGroup("entries", help="Contestants' status and time used.")
 @writes
 def entries_update(event_code: str, file: str) -> str:
     """Set status (ok, absent, dq) and time used per contestant."""
-    event = operations.find_event(event_code)
+    event = find_event(event_code)
     rows = imports.read_entries(file, {entry.bib for entry in event.entries})
-    operations.update_entries(event, rows, actor(), file)
+    entries.update_entries(event, rows, actor(), file)
     return _("Updated %(count)s entries of %(code)s.", count=len(rows), code=event.code)
 
 
 @click.command("draw")
 @click.argument("event_code", metavar="EVENT")
-@click.option("--seed", type=click.IntRange(0, operations.MAX_SEED), default=None,
+@click.option("--seed", type=click.IntRange(0, events.MAX_SEED), default=None,
               help="Seed of the draw; the same seed gives the same draw.")
 @writes
 def draw(event_code: str, seed: int | None) -> str:
     """Draw lots: station, order and blind code per contestant; the seed is recorded."""
-    event = operations.find_event(event_code)
-    used = operations.draw_lots(event, actor(), seed)
+    event = find_event(event_code)
+    used = events.draw_lots(event, actor(), seed)
     lines = [_("Drew lots for %(count)s contestants of %(code)s with seed %(seed)s.",
                count=len(event.entries), code=event.code, seed=used),
              _("bib\tstation\torder\tblind code")]
@@ -212,8 +233,8 @@ def draw(event_code: str, seed: int | None) -> str:
 @writes
 def board(event_code: str, visibility: str) -> str:
     """Set what the public board shows: nothing, live results, a frozen moment, the final."""
-    event = operations.find_event(event_code)
-    operations.set_visibility(event, visibility, actor())
+    event = find_event(event_code)
+    events.set_visibility(event, visibility, actor())
     return _("The board of %(code)s is now %(visibility)s.", code=event.code,
              visibility=label("visibility", visibility))
 
@@ -246,14 +267,51 @@ user_group = AppGroup("user", help="Accounts of organisers, chief judges and jud
 @click.option("--display-name", default=None, help="The name people see (default NAME).")
 @click.option("--delegation", default=None,
               help="The judge's own delegation, for conflicts of interest.")
+@click.option("--event", "event_codes", multiple=True, metavar="EVENT",
+              help="For a chief judge: the event they are chief of (repeatable).")
 @writes
 def user_create(name: str, role: str, password: str | None, display_name: str | None,
-                delegation: str | None) -> str:
+                delegation: str | None, event_codes: tuple[str, ...]) -> str:
     """Create an account; a password is generated and printed when none is given."""
-    user, used = operations.create_user(name, role, password, actor(), display_name,
-                                        delegation)
+    if event_codes and role != "chief":
+        raise InputError(Problem(_("--event is for chief judges' accounts"), field="--event"))
+    user, used = accounts.create_user(name, role, password, actor(), display_name,
+                                      delegation)
+    for code in event_codes:
+        events.appoint_chief(find_event(code), user, actor())
     lines = [_("Created %(role)s account %(name)s.", role=label("role", role),
                name=user.username)]
+    if password is None:
+        lines.append(_("Password: %(password)s", password=used))
+    return "\n".join(lines)
+
+
+@user_group.command("disable")
+@click.argument("name", metavar="NAME")
+@writes
+def user_disable(name: str) -> str:
+    """Disable an account: it can no longer sign in, and its sessions end at once."""
+    accounts.set_active(account(name), False, actor())
+    return _("Disabled %(name)s; its sessions have ended.", name=name)
+
+
+@user_group.command("enable")
+@click.argument("name", metavar="NAME")
+@writes
+def user_enable(name: str) -> str:
+    """Enable a disabled account again."""
+    accounts.set_active(account(name), True, actor())
+    return _("Enabled %(name)s.", name=name)
+
+
+@user_group.command("reset")
+@click.argument("name", metavar="NAME")
+@click.option("--password", default=None, help="At least 8 characters; generated if absent.")
+@writes
+def user_reset(name: str, password: str | None) -> str:
+    """Set a new password (generated when none is given); every session of the account ends."""
+    used = accounts.reset_password(account(name), password, actor())
+    lines = [_("Reset the password of %(name)s; its sessions have ended.", name=name)]
     if password is None:
         lines.append(_("Password: %(password)s", password=used))
     return "\n".join(lines)
@@ -270,18 +328,16 @@ def user_create(name: str, role: str, password: str | None, display_name: str | 
 @writes
 def user_link(name: str, hours: int, base_url: str, output: str | None, revoke: bool) -> str:
     """Make a sign-in link (print it as a QR code) for an account, or revoke its links."""
-    user = db.session.scalar(select(User).where(User.username == name))
-    if user is None:
-        raise InputError(Problem(_("no account named “%(name)s”", name=name), field="NAME"))
+    user = account(name)
     if revoke:
-        count = auth.revoke_sign_in_links(user, actor())
+        count = accounts.revoke_sign_in_links(user, actor())
         return _("Revoked %(count)s sign-in links of %(name)s.", count=count, name=name)
-    token = auth.create_sign_in_link(user, hours, actor())
+    token = accounts.create_sign_in_link(user, hours, actor())
     with current_app.test_request_context(base_url=base_url):
         url = url_for("auth.link_login", token=token, _external=True)
     if output:
         try:
-            Path(output).write_text(auth.qr_svg(url), encoding="utf-8")
+            Path(output).write_text(qr_svg(url), encoding="utf-8")
         except OSError as error:
             raise InputError(Problem(_("cannot write the file: %(error)s",
                                        error=error.strerror), file=output)) from None
@@ -299,8 +355,8 @@ judge_group = AppGroup("judge", help="Judges' assignments.")
 @writes
 def judge_assign(event_code: str, judge: str, criteria: tuple[str, ...]) -> str:
     """Let a judge mark those criteria of the event."""
-    event = operations.find_event(event_code)
-    operations.assign_judge(event, judge, criteria, actor())
+    event = find_event(event_code)
+    accounts.assign_judge(event, judge, criteria, actor())
     return _("%(judge)s now marks %(codes)s of %(code)s.", judge=judge,
              codes=", ".join(dict.fromkeys(criteria)), code=event.code)
 
@@ -321,7 +377,7 @@ def results_export(event_code: str, format_: str, output: str | None,
                    bom: bool | None) -> None:
     """Export the results table: CSV and JSON (to stdout when -o is absent), XLSX (results,
     team ranking, judges' marks, audit log) and PDF (the printable results sheet) to a file."""
-    event = operations.find_event(event_code)
+    event = find_event(event_code)
     if format_ in BINARY_FORMATS and output is None:
         raise InputError(Problem(_("the %(format)s export is a binary file: give one with "
                                    "-o FILE", format=format_.upper()), field="--output"))
@@ -339,7 +395,7 @@ def results_export(event_code: str, format_: str, output: str | None,
         sys.stdout.flush()
     else:
         write_file(output, data)
-    operations.audit("results.export", actor(), event, format=format_, file=output or "-")
+    audit("results.export", actor(), event, format=format_, file=output or "-")
 
 
 @click.command("certificates")
@@ -352,18 +408,18 @@ def results_export(event_code: str, format_: str, output: str | None,
 def certificates(event_code: str, output: str, base_url: str | None) -> str:
     """Issue the winners' certificates (once scoring is locked) and write them as a PDF, one
     page each with a QR code to its verification page; unchanged awards keep their codes."""
-    event = operations.find_event(event_code)
-    issued = certificates_module.issue_certificates(event, actor())
+    event = find_event(event_code)
+    issued = issue_certificates(event, actor())
     base = (base_url or current_app.config.get("SCORING_PUBLIC_URL")
             or "http://127.0.0.1:5000").rstrip("/")
     with current_app.test_request_context(base_url=base):
         urls = {certificate.token: url_for("exports.verify", token=certificate.token,
                                            _external=True)
                 for certificate in issued.certificates}
-    data = certificates_pdf(certificates_module.certificate_pages(issued), urls.__getitem__,
+    data = certificates_pdf(certificate_pages(issued), urls.__getitem__,
                             title=event.name)
     write_file(output, data)
-    operations.audit("certificates.export", actor(), event, count=len(issued.certificates),
+    audit("certificates.export", actor(), event, count=len(issued.certificates),
                      file=output)
     return _("Wrote %(count)s certificates of %(code)s to %(file)s (%(created)s new, "
              "%(revoked)s revoked).", count=len(issued.certificates), code=event.code,

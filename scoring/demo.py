@@ -21,12 +21,15 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from . import marking, operations, rules
+from . import policy, rules
 from .extensions import db
+from .files.scheme import parse_scheme
+from .inputs import ContestantRow, EntryRow, id_check_digit
 from .labels import label
-from .imports import ContestantRow, EntryRow, id_check_digit
 from .models import Assignment, Competition, Criterion, Entry, Event, User
-from .scheme import parse_scheme
+from .operations import accounts, audit, bump_results, entries as entry_operations, events
+from .operations.marks import save_judge_mark, set_mark
+from .queries.marks import event_progress, markable_entries
 
 DEMO_COMPETITION = "第六届全国职工职业技能大赛（示例）"
 DEMO_EVENT = "WELD"
@@ -273,8 +276,8 @@ class _Marker:
         self.count = 0
 
     def __call__(self, entry: Entry, criterion: Criterion, judge: str, value: Decimal) -> None:
-        operations.set_mark(entry, criterion, judge, value, source="demo", actor=self.actor,
-                            user=self.users.get(judge))
+        set_mark(entry, criterion, judge, value, source="demo", actor=self.actor,
+                 user=self.users.get(judge))
         self.count += 1
 
 
@@ -293,8 +296,8 @@ def enter_marks(rng: random.Random, event: Event, present: list[Entry], mark: _M
             else:
                 judges = sorted(rng.sample(P1_JUDGES, rng.choice((3, 4))))
             # judge2 and judge3 stand aside for their own delegations' welds.
-            judges = [judge for judge in judges if not marking.has_conflict(
-                mark.users[judge], event, entry)]
+            judges = [judge for judge in judges if not policy.stands_aside(
+                mark.users[judge].delegation, entry.delegation, event.conflict_check)]
             values = {judge: on_step(base + rng.gauss(0, 1.5), criteria["P1"], low=10)
                       for judge in judges}
             if not spread_shown and len(judges) == 5 and position >= 3:
@@ -324,22 +327,24 @@ def load_demo(actor: str) -> str:
     return a short summary."""
     rng = random.Random(DATA_SEED)
     checked = parse_scheme(SCHEME, filename=f"{DEMO_FILE}/{DEMO_EVENT}.toml")
-    event, _created = operations.import_scheme(checked, actor, f"{DEMO_FILE}/{DEMO_EVENT}.toml")
+    event, _created = events.import_scheme(checked, actor, f"{DEMO_FILE}/{DEMO_EVENT}.toml")
 
     rows = contestant_rows(rng)
-    operations.import_contestants(event, rows, actor, DEMO_FILE)
-    operations.draw_lots(event, actor, seed=DRAW_SEED)
+    entry_operations.import_contestants(event, rows, actor, DEMO_FILE)
+    events.draw_lots(event, actor, seed=DRAW_SEED)
 
     users: dict[str, User] = {}
     for account in ACCOUNTS:
-        user, _password = operations.create_user(
+        user, _password = accounts.create_user(
             account.username, account.role, account.password, actor, account.display_name,
             account.delegation)
         users[account.username] = user
         if account.criteria:
-            operations.assign_judge(event, account.username, account.criteria, actor)
+            accounts.assign_judge(event, account.username, account.criteria, actor)
+        if account.role == "chief":
+            events.appoint_chief(event, user, actor)
 
-    operations.update_entries(event, [
+    entry_operations.update_entries(event, [
         EntryRow(row=row.row, bib=row.bib, status="absent" if row.bib == ABSENT_BIB else "ok",
                  time=None if row.bib == ABSENT_BIB else rng.randint(2 * 3600 + 600, 3 * 3600))
         for row in rows
@@ -349,15 +354,14 @@ def load_demo(actor: str) -> str:
         if entry.status == "absent":
             entry.status_reason = "迟到超过20分钟，按缺考处理"
 
-    operations.audit("event.state", actor, event, old=event.state, new="scoring", via=DEMO_FILE)
-    event.state = "scoring"
+    events.change_state(event, "open", actor)
     event.visibility = "live"
     marker = _Marker(actor, users)
     present = [entry for entry in entries if entry.status == "ok"]
     enter_marks(rng, event, present, marker)
-    operations.bump_results(event)
+    bump_results(event)
     db.session.flush()
-    operations.audit("demo.load", actor, event, competition=DEMO_COMPETITION,
+    audit("demo.load", actor, event, competition=DEMO_COMPETITION,
                      contestants=len(rows), marks=marker.count, visibility="live",
                      data_seed=DATA_SEED, draw_seed=DRAW_SEED)
     db.session.flush()
@@ -378,16 +382,14 @@ def load_demo(actor: str) -> str:
 # --- the simulation -----------------------------------------------------------------------
 
 def missing_marks(event: Event) -> list[tuple[User, Criterion, Entry]]:
-    """The (judge, criterion, entry) marks still to enter on the judges' sheets."""
-    entries = [entry for entry in marking.markable_entries(event) if entry.status == "ok"]
-    missing = []
-    for assignment in db.session.scalars(
-            select(Assignment).join(Criterion).where(Criterion.event_id == event.id)):
-        marked = set(marking.judge_marks(assignment.user, assignment.criterion))
-        missing.extend((assignment.user, assignment.criterion, entry) for entry in entries
-                       if entry.id not in marked
-                       and not marking.has_conflict(assignment.user, event, entry))
-    return missing
+    """The (judge, criterion, entry) marks still owed on the judges' sheets (policy.owes, as
+    the progress page counts them)."""
+    entries = {entry.blind_code: entry for entry in markable_entries(event)}
+    users = {user.username: user for user in db.session.scalars(
+        select(User).join(Assignment).join(Criterion).where(Criterion.event_id == event.id))}
+    return [(users[judge], item.criterion, entries[code])
+            for item in event_progress(event) for code, judge in item.missing
+            if judge is not None and code in entries]
 
 
 def plausible_mark(rng: random.Random, criterion: Criterion, entry: Entry) -> Decimal:
@@ -417,8 +419,8 @@ def simulate(rate: float, echo: Callable[[str], None], seed: int | None = None) 
             break
         user, criterion, entry = rng.choice(pending)
         value = plausible_mark(rng, criterion, entry)
-        outcome = marking.save_judge_mark(user, event, criterion, entry, str(value),
-                                          token=secrets.token_hex(16), seen_version=None)
+        outcome = save_judge_mark(user, event, criterion, entry, str(value),
+                                  token=secrets.token_hex(16), seen_version=None)
         if outcome.state == "saved":
             saved += 1
             echo(_("%(judge)s: %(criterion)s %(code)s = %(value)s (%(left)s to go)",

@@ -18,10 +18,3 @@ babel = Babel()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 
-
-@login_manager.user_loader
-def load_user(user_id: str):  # type: ignore[no-untyped-def]
-    from .models import User
-
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.active else None

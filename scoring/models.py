@@ -16,7 +16,7 @@ from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import (
     BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text,
-    UniqueConstraint, true as sa_true,
+    UniqueConstraint, select, true as sa_true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -295,6 +295,57 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # type: ignore[override]
         return self.active
+
+    @property
+    def chief_of(self) -> frozenset[int]:
+        """The ids of the events this account is the chief judge of (read once per request)."""
+        known = self.__dict__.get("_chief_of")
+        if known is None:
+            known = frozenset(db.session.scalars(select(EventStaff.event_id).where(
+                EventStaff.user_id == self.id, EventStaff.role == "chief")))
+            self.__dict__["_chief_of"] = known
+        return known
+
+    def get_id(self) -> str:
+        """Flask-Login keeps this in the cookie: the server-side session, not the account
+        (see UserSession), so signing out, disabling or a reset ends it everywhere."""
+        session_id = self.__dict__.get("_session_token")
+        return session_id if session_id else str(self.id)
+
+
+class EventStaff(db.Model):
+    """A role that concerns one event: its chief judge (and, later, its arbiters)."""
+
+    __tablename__ = "event_staff"
+    __table_args__ = (
+        UniqueConstraint("event_id", "user_id", "role"),
+        CheckConstraint("role IN ('chief', 'arbiter')", name="event_staff_role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class UserSession(db.Model):
+    """A signed-in browser. The cookie carries a random token whose hash is kept here; every
+    request checks it, so signing out, disabling the account, resetting its password or
+    revoking the QR link it came from ends the session at once, on every worker."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    link_id: Mapped[int | None] = mapped_column(ForeignKey("sign_in_links.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
 
 
 class Assignment(db.Model):

@@ -16,7 +16,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
-from scoring import board, create_app
+from scoring import create_app
+from scoring.web import board
 from scoring.extensions import db
 
 SAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "samples"

@@ -23,7 +23,7 @@ from sqlalchemy import String, select
 import scoring
 from scoring import rules
 from scoring.extensions import db
-from scoring.imports import id_check_digit
+from scoring.inputs import id_check_digit
 from scoring.models import Mark
 
 from .conftest import backend

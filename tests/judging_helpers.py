@@ -54,7 +54,8 @@ def set_up_event(runner: FlaskCliRunner, tmp_path) -> Judged:  # type: ignore[no
     run(runner, "draw", "J", "--seed", "1")
     run(runner, "user", "create", "judge1", "--role", "judge", "--password", PASSWORD)
     run(runner, "user", "create", "judge2", "--role", "judge", "--password", PASSWORD)
-    run(runner, "user", "create", "chief", "--role", "chief", "--password", PASSWORD)
+    run(runner, "user", "create", "chief", "--role", "chief", "--password", PASSWORD,
+        "--event", "J")
     run(runner, "user", "create", "boss", "--role", "organiser", "--password", PASSWORD)
     run(runner, "judge", "assign", "J", "judge1", "V")
     run(runner, "judge", "assign", "J", "judge2", "V", "R")

@@ -16,8 +16,8 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 
-from scoring import auth
-from scoring.certificates import issue_certificates
+from scoring.operations import accounts as auth
+from scoring.operations.certificates import issue_certificates
 from scoring.extensions import db
 from scoring.models import Entry, Event, User
 

@@ -8,6 +8,7 @@ from flask.testing import FlaskCliRunner, FlaskClient
 from sqlalchemy import select
 
 from scoring.extensions import db
+from scoring.web import board
 from scoring.models import Event
 
 from .test_cli import EXAMPLE_B, load_example_b, load_example_b_with_an_award, run
@@ -19,6 +20,7 @@ def set_visibility(code: str, visibility: str) -> None:
     event = db.session.scalar(select(Event).where(Event.code == code))
     event.visibility = visibility
     db.session.commit()
+    board.stamps.clear()  # written behind the operations' back: as another process would
 
 
 def test_hidden_events_are_not_public(runner: FlaskCliRunner, client: FlaskClient) -> None:

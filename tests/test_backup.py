@@ -10,7 +10,8 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
 
-from scoring import marking
+from scoring.operations import marks as marking
+from scoring.queries import marks as sheets
 from scoring.extensions import db
 from scoring.models import Criterion, Entry, Event, Mark, MarkRevision, User
 
@@ -47,7 +48,7 @@ def judge_saving(schema: str, stop: threading.Event, saved: list[str]) -> None:
         number = 0
         while not stop.is_set() and number < 400:
             entry = entries[number % len(entries)]
-            mark = marking.judge_marks(user, criterion).get(entry.id)
+            mark = sheets.judge_marks(user, criterion).get(entry.id)
             value = str(Decimal(number % 30))
             outcome = marking.save_judge_mark(user, event, criterion, entry, value,
                                               token=f"t{number}",

@@ -13,7 +13,7 @@ from flask.testing import FlaskCliRunner, FlaskClient
 from sqlalchemy import select, update
 from werkzeug.test import TestResponse
 
-from scoring import board
+from scoring.web import board
 from scoring.extensions import db
 from scoring.models import Contestant, Entry, Event, User, utcnow
 

@@ -13,12 +13,12 @@ from sqlalchemy import func, select
 
 from scoring import demo, rules
 from scoring.extensions import db
-from scoring.imports import id_number_problem
+from scoring.inputs import id_number_problem
 from scoring.models import (
     Assignment, AuditEvent, Competition, Contestant, Criterion, Entry, Event, Mark,
     MarkRevision, User,
 )
-from scoring.results import event_results
+from scoring.queries.results import event_results
 
 
 def load(runner: FlaskCliRunner) -> str:
@@ -326,7 +326,7 @@ def test_demo_is_the_same_every_time(app: object) -> None:
 
 @pytest.mark.pure
 def test_demo_scheme_text_passes_the_scheme_checks() -> None:
-    from scoring.scheme import parse_scheme
+    from scoring.files.scheme import parse_scheme
 
     checked = parse_scheme(demo.SCHEME, filename="demo.toml")
     assert checked.competition == demo.DEMO_COMPETITION

@@ -18,10 +18,10 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from scoring.exports import FORMULA_STARTS, results_csv
+from scoring.files.exports import FORMULA_STARTS, results_csv
 from scoring.extensions import db
 from scoring.models import AuditEvent, Certificate, Contestant, Entry, Event, Mark, MarkRevision
-from scoring.results import event_results, result_rows
+from scoring.queries.results import event_results, result_rows
 
 from .judging_helpers import sign_in
 from .test_cli import EXAMPLE_B, load_example_b, run
@@ -42,6 +42,11 @@ def load_demo(runner: FlaskCliRunner) -> Event:
 def set_state(event: Event, state: str) -> None:
     event.state = state
     db.session.commit()
+
+
+def publish(runner: FlaskCliRunner) -> None:
+    """Publish the locked results: only then does a certificate verify."""
+    run(runner, "board", "EX-B", "published")
 
 
 def export_file(runner: FlaskCliRunner, tmp_path: Path, code: str, format_: str) -> bytes:
@@ -323,6 +328,9 @@ def test_certificates_pdf_and_verification(runner: FlaskCliRunner, client: Flask
     contestant = db.session.scalar(select(Entry).where(Entry.bib == "03")).contestant
     contestant.id_number, contestant.phone = "11010519491231002X", "13800138000"
     db.session.commit()
+    locked = client.get(f"/verify/{token}")  # issued while locked: not final yet
+    assert locked.status_code == 404 and "王强" not in locked.get_data(as_text=True)
+    publish(runner)
     page = client.get(f"/verify/{token}")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
@@ -362,6 +370,7 @@ def test_reissuing_keeps_unchanged_awards_and_revokes_changed_ones(
         "07": "一等奖", "03": "二等奖", "12": "二等奖", "18": "二等奖"}
     assert second["12"] == first["12"] and second["18"] == first["18"]
     assert second["03"][1] != first["03"][1]
+    publish(runner)
     assert client.get(f"/verify/{first['03'][1]}").status_code == 404  # revoked
     assert "二等奖" in client.get(f"/verify/{second['03'][1]}").get_data(as_text=True)
     record = db.session.scalars(select(AuditEvent).where(
@@ -497,7 +506,7 @@ def test_the_qr_code_is_drawn_module_for_module() -> None:
     """The rectangles drawn on the certificate rebuild segno's matrix exactly."""
     import segno
 
-    from scoring.export_pdf import draw_qr
+    from scoring.files.pdf import draw_qr
 
     class Recorder:
         def __init__(self) -> None:

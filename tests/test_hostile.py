@@ -42,17 +42,16 @@ from sqlalchemy import delete, select, update
 from werkzeug.datastructures import MultiDict
 
 from scoring import rules
-from scoring.admin.events import result_neutral
+from scoring.web.admin.events import result_neutral
 from scoring.extensions import db
-from scoring.imports import (
-    CONTROL, bib_finder, id_number_problem, parse_time, read_contestants, read_entries,
-    read_scores,
-)
+from scoring.files.imports import read_contestants, read_entries, read_scores
+from scoring.inputs import UNSEEN as CONTROL
+from scoring.inputs import bib_finder, id_number_problem, parse_time
 from scoring.models import (
     EVENT_STATES, ROLES, VISIBILITIES, Contestant, Criterion, Entry, Event, LoginFailure, Mark,
     MarkRevision, User,
 )
-from scoring.operations import set_mark
+from scoring.operations.marks import set_mark
 
 from .conftest import backend
 from .hostile_helpers import (
@@ -850,11 +849,11 @@ def test_names_holding_html_are_escaped_on_every_page(
     marks = tmp_path / "marks.csv"
     marks.write_text("bib,criterion,judge,score\n03,T,e,90\n03,P,e,80\n07,T,e,70\n07,P,e,85\n"
                      "12,T,e,60\n", encoding="utf-8")
+    run(runner, "user", "create", "chief", "--role", "chief", "--password", PASSWORD,
+        "--display-name", IMG, "--event", "X")
     run(runner, "scores", "import", "X", marks)
     run(runner, "user", "create", "boss", "--role", "organiser", "--password", PASSWORD,
         "--display-name", SCRIPT)
-    run(runner, "user", "create", "chief", "--role", "chief", "--password", PASSWORD,
-        "--display-name", IMG)
     run(runner, "user", "create", "judge1", "--role", "judge", "--password", PASSWORD,
         "--display-name", IMG, "--delegation", SCRIPT)
     run(runner, "judge", "assign", "X", "judge1", "T")

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from scoring.extensions import db
 from scoring.models import AuditEvent, Entry, Event, Mark, MarkRevision, SignOff, User
-from scoring.results import event_results
+from scoring.queries.results import event_results
 
 from .judging_helpers import (
     PASSWORD, Judged, csrf_token, marks_of, save, set_up_event, sign_in,
@@ -336,4 +336,7 @@ def test_organisers_see_but_do_not_correct(client: FlaskClient, judged: Judged) 
         "value": "1", "reason": "x", "version": mark.version},
         headers={"HX-Request": "true", "X-CSRFToken": token})
     assert response.status_code == 403
-    assert client.post("/chief/J/lock", data={"csrf_token": token}).status_code == 403
+    # Locking is the organisers' as well as the chief's (one policy): from either page.
+    assert client.post("/chief/J/lock", data={"csrf_token": token}).status_code == 200
+    db.session.expire_all()
+    assert judged.event.state == "locked"

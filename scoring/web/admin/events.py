@@ -13,14 +13,16 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import operations, rules
-from ..chief import matrix
-from ..extensions import db
-from ..models import AuditEvent, Competition, Contestant, Entry, Event, User
-from ..problems import InputError, Problem
-from ..rules import parse_whole
-from ..scheme import SchemeFile, check_scheme, parse_scheme
-from . import bp, event_or_404
+from ... import operations, rules
+from ...extensions import db
+from ...files.scheme import check_scheme, parse_scheme
+from ...inputs import SchemeFile, text_problem
+from ...models import AuditEvent, Competition, Contestant, Entry, Event, User
+from ...operations import events as event_operations
+from ...problems import InputError, Problem
+from ...queries.marks import event_progress
+from ...rules import parse_whole
+from . import bp, console_event, organisers_only
 
 SECTION_ROWS, CRITERION_ROWS, AWARD_ROWS = 4, 10, 4
 CRITERION_FIELDS = ("code", "name", "section", "max", "step", "weight", "judges", "aggregate",
@@ -36,8 +38,9 @@ TABLE_PREFIX = {"sections": "section", "criteria": "criterion", "awards": "award
 
 @bp.post("/competitions")
 def create_competition() -> ResponseReturnValue:
+    organisers_only()
     name = request.form.get("name", "").strip()
-    if not name or len(name) > 200:
+    if not name or text_problem(name, 200):
         return redirect(url_for("admin.dashboard", problem=_("A competition needs a name.")))
     if db.session.scalar(select(Competition).where(Competition.name == name)) is None:
         db.session.add(Competition(name=name))
@@ -190,6 +193,7 @@ def competition_for(values: dict[str, str]) -> tuple[str | None, str | None]:
 
 @bp.route("/events/new", methods=["GET", "POST"])
 def new_event() -> ResponseReturnValue:
+    organisers_only()
     if request.method == "GET":
         return editor(None, form_from_scheme(None))
     values = request.form.to_dict()
@@ -233,7 +237,8 @@ def save_scheme(event: Event | None, checked: SchemeFile, values: dict[str, str]
         return editor(None, values, {"code": _("An event with this code already exists.")},
                       [], 422)
     try:
-        saved, _created = operations.import_scheme(checked, current_user.username, source)
+        saved, _created = event_operations.import_scheme(checked, current_user.username,
+                                                         source, user=current_user)
         db.session.commit()
     except InputError as error:
         db.session.rollback()
@@ -252,7 +257,7 @@ def result_neutral(scheme: rules.Scheme) -> rules.Scheme:
 
 @bp.route("/events/<code>/scheme", methods=["GET", "POST"])
 def edit_scheme(code: str) -> ResponseReturnValue:
-    event = event_or_404(code)
+    event = console_event(code, "edit_scheme")
     if request.method == "GET":
         return editor(event, form_from_scheme(event))
     values = request.form.to_dict()
@@ -268,7 +273,12 @@ def edit_scheme(code: str) -> ResponseReturnValue:
     if result_neutral(checked.scheme) != result_neutral(event.to_scheme()):
         return editor(event, values, {}, [_(
             "This event has marks: only names and the spread limit may still change.")], 409)
-    operations.rename_scheme(event, checked.scheme, current_user.username)
+    try:
+        event_operations.rename_scheme(event, checked.scheme, current_user.username,
+                                       user=current_user)
+    except InputError as error:
+        db.session.rollback()
+        return editor(event, values, {}, error.lines(), 409)
     db.session.commit()
     return redirect(url_for("admin.event_page", code=event.code))
 
@@ -277,7 +287,7 @@ def edit_scheme(code: str) -> ResponseReturnValue:
 
 @bp.get("/events/<code>")
 def event_page(code: str) -> ResponseReturnValue:
-    event = event_or_404(code)
+    event = console_event(code)
     entries = db.session.scalars(select(Entry).where(Entry.event_id == event.id)).all()
     return render_template("admin/event.html", event=event, entries=entries,
                            problem=request.args.get("problem"))
@@ -285,9 +295,9 @@ def event_page(code: str) -> ResponseReturnValue:
 
 @bp.post("/events/<code>/state")
 def change_state(code: str) -> ResponseReturnValue:
-    event = event_or_404(code)
+    event = console_event(code)
     try:
-        operations.change_state(event, request.form.get("action", ""),
+        event_operations.change_state(event, request.form.get("action", ""),
                                 current_user.username, user=current_user,
                                 reason=request.form.get("reason", ""))
         db.session.commit()
@@ -299,9 +309,9 @@ def change_state(code: str) -> ResponseReturnValue:
 
 @bp.post("/events/<code>/visibility")
 def set_visibility(code: str) -> ResponseReturnValue:
-    event = event_or_404(code)
+    event = console_event(code, "visibility")
     try:
-        operations.set_visibility(event, request.form.get("visibility", ""),
+        event_operations.set_visibility(event, request.form.get("visibility", ""),
                                   current_user.username, user=current_user)
         db.session.commit()
     except InputError as error:
@@ -314,15 +324,15 @@ def set_visibility(code: str) -> ResponseReturnValue:
 
 @bp.route("/events/<code>/draw", methods=["GET", "POST"])
 def draw(code: str) -> ResponseReturnValue:
-    event = event_or_404(code)
+    event = console_event(code)
     problem = None
     if request.method == "POST":
         seed_text = request.form.get("seed", "").strip()
-        seed = parse_whole(seed_text, operations.MAX_SEED)
+        seed = parse_whole(seed_text, event_operations.MAX_SEED)
         try:
             if seed_text and seed is None:
                 raise InputError(Problem(_("The seed is a whole number (or empty: random).")))
-            operations.draw_lots(event, current_user.username, seed)
+            event_operations.draw_lots(event, current_user.username, seed, user=current_user)
             db.session.commit()
             return redirect(url_for("admin.draw", code=code))
         except InputError as error:
@@ -340,24 +350,10 @@ def draw(code: str) -> ResponseReturnValue:
 
 @bp.get("/events/<code>/progress")
 def progress(code: str) -> ResponseReturnValue:
-    event = event_or_404(code)
-    entries, judges, groups = matrix(event)
-    by_criterion = []
-    missing = []
-    for criterion in event.criteria:
-        per_judge = []
-        for position, judge in enumerate(judges[criterion.id]):
-            done = expected = 0
-            for entry in entries:
-                cell = groups[(entry.id, criterion.id)].cells[position]
-                done += cell.mark is not None
-                expected += cell.mark is not None or cell.missing
-                if cell.missing:
-                    missing.append((entry.blind_code, criterion, judge))
-            per_judge.append((judge, done, expected))
-        flags = sum(groups[(entry.id, criterion.id)].spread for entry in entries)
-        by_criterion.append((criterion, per_judge, sum(j[1] for j in per_judge),
-                             sum(j[2] for j in per_judge), flags))
+    event = console_event(code)
+    by_criterion = event_progress(event)
+    missing = [(code_, item.criterion, judge) for item in by_criterion
+               for code_, judge in item.missing]
     return render_template("admin/progress.html", event=event, by_criterion=by_criterion,
                            missing=missing)
 
@@ -366,6 +362,7 @@ def progress(code: str) -> ResponseReturnValue:
 
 @bp.get("/audit")
 def audit_log() -> ResponseReturnValue:
+    organisers_only()
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(500)
     event_code = request.args.get("event", "")
     username = request.args.get("user", "")

@@ -12,17 +12,20 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from . import certificates as certificates_module
-from . import exports
-from .auth import role_required
+from .. import policy
+from ..extensions import db
+from ..files import exports
+from ..files.pdf import certificate_pages, certificates_pdf, results_pdf
+from ..files.xlsx import results_xlsx
+from ..models import Certificate, Event
+from ..operations import audit
+from ..operations.certificates import issue_certificates
+from ..problems import InputError
+from ..queries.certificates import find_certificate
+from ..queries.results import EventResults, event_results
+from . import board
+from .auth import allowed, role_required
 from .chief import event_or_404
-from .export_pdf import certificates_pdf, results_pdf
-from .export_xlsx import results_xlsx
-from .extensions import db
-from .models import Event
-from .operations import audit
-from .problems import InputError
-from .results import EventResults, event_results
 
 bp = Blueprint("exports", __name__)
 STAFF = ("organiser", "chief")
@@ -82,13 +85,14 @@ def verify_url(token: str) -> str:
 def sheet(event_code: str) -> ResponseReturnValue:
     """The printable results sheet (成绩公示表), with links to every download."""
     event = event_or_404(event_code)
+    allowed("export", event)
     results = event_results(event)
     columns = exports.sheet_columns(results)
     return render_template(
         "exports/sheet.html", event=event, results=results, columns=columns,
         rows=exports.sheet_rows(results), title=exports.sheet_title(results),
         wide=len(columns) > 9, printed_at=datetime.now().astimezone(),
-        can_issue=certificates_module.cannot_issue(event) is None)
+        can_issue=policy.can("certificates", event, current_user))
 
 
 @bp.get("/admin/events/<event_code>/export.<format_>")
@@ -97,6 +101,7 @@ def export(event_code: str, format_: str) -> ResponseReturnValue:
     if format_ not in MEDIA_TYPES:
         abort(404)
     event = event_or_404(event_code)
+    allowed("export", event)
     data = build(event_results(event), format_)
     audit("results.export", current_user.username, event, user=current_user, format=format_,
           via="web", address=request.remote_addr)
@@ -109,13 +114,14 @@ def export(event_code: str, format_: str) -> ResponseReturnValue:
 def certificates(event_code: str) -> ResponseReturnValue:
     """The winners' certificates, issuing tokens for new or changed awards first."""
     event = event_or_404(event_code)
+    allowed("certificates", event)
     try:
-        issued = certificates_module.issue_certificates(event, current_user.username)
+        issued = issue_certificates(event, current_user.username, user=current_user)
     except InputError as error:
         db.session.rollback()
         return render_template("exports/refused.html", event=event,
                                problems=[problem.message for problem in error.problems]), 409
-    data = certificates_pdf(certificates_module.certificate_pages(issued), verify_url,
+    data = certificates_pdf(certificate_pages(issued), verify_url,
                             title=event.name)
     audit("certificates.export", current_user.username, event, user=current_user,
           count=len(issued.certificates), via="web", address=request.remote_addr)
@@ -123,11 +129,28 @@ def certificates(event_code: str) -> ResponseReturnValue:
     return download(data, "pdf", file_name(event, "certificates", "pdf"))
 
 
+def certificate_status(certificate: Certificate | None) -> str:
+    """What a certificate is worth now, checked against the published results as they are
+    this moment (not as they were when it was printed): "valid"; "unknown"; "withdrawn"
+    (revoked, or its holder's award is no longer this one); "provisional" (the results are
+    not published, or were reopened)."""
+    if certificate is None:
+        return "unknown"
+    if certificate.revoked_at is not None:
+        return "withdrawn"
+    event = certificate.entry.event
+    if event.state != "published" or event.visibility != "published":
+        return "provisional"
+    current = board.current_award(event, certificate.entry.bib)
+    return "valid" if current == certificate.award else "withdrawn"
+
+
 @bp.get("/verify/<token>")
 def verify(token: str) -> ResponseReturnValue:
     """Anyone holding a certificate can check it: name, event and award, nothing more."""
-    certificate = certificates_module.valid_certificate(token)
-    response = Response(render_template("verify.html", certificate=certificate),
-                        200 if certificate else 404)
+    certificate = find_certificate(token)
+    status = certificate_status(certificate)
+    response = Response(render_template("verify.html", certificate=certificate, status=status),
+                        200 if status == "valid" else 404)
     response.headers["X-Robots-Tag"] = "noindex"
     return response

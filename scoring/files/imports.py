@@ -10,19 +10,26 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from decimal import Decimal
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from flask_babel import gettext as _
 
-from . import rules
-from .problems import InputError, Problem
+from .. import rules
+from ..inputs import (
+    CONTESTANT_COLUMNS, ContestantRow, EntryRow, ScoreRow, bib_finder, check_contestant,
+    parse_mark, parse_time,
+)
+from ..problems import InputError, Problem
 
 MAX_ROWS = 100_000
+# Hard limits on a workbook, whatever it declares: a 5 KB file may claim A1:XFD1048576.
+MAX_COLUMNS = 64  # a delegation's sheet has about ten
+MAX_CELLS = 2_000_000
+MAX_UNZIPPED = 50_000_000  # bytes, all parts of the workbook together
+MAX_PARTS = 1_000
 
 
 @dataclass
@@ -100,23 +107,55 @@ def read_rows(path: str | Path, data: bytes | None = None) -> tuple[str, list[li
             raise InputError(Problem(_("not a valid CSV file: %(error)s", error=error),
                                      file=filename)) from None
     if suffix == ".xlsx":
-        from openpyxl import load_workbook
-
-        try:
-            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception:  # a zip of broken XML raises anything from zipfile to etree
-            raise InputError(Problem(_("not a valid .xlsx workbook"), file=filename)) from None
-        try:
-            sheet = book.worksheets[0]
-            rows = [[_cell_text(value) for value in row]
-                    for row in sheet.iter_rows(values_only=True)]
-        except Exception:
-            raise InputError(Problem(_("not a valid .xlsx workbook"), file=filename)) from None
-        finally:
-            book.close()
-        return filename, rows
+        return filename, _xlsx_rows(data, filename)
     raise InputError(Problem(_("a file must be .csv or .xlsx, not “%(suffix)s”",
                                suffix=suffix or filename), file=filename))
+
+
+def _xlsx_rows(data: bytes, filename: str) -> list[list[str]]:
+    """The first sheet's rows as text, read within the limits above: the zip's declared
+    sizes are checked before anything is inflated, rows are read as they stream, at most
+    MAX_COLUMNS cells of each, and reading stops past MAX_ROWS rows or MAX_CELLS cells."""
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    too_large = InputError(Problem(_("the workbook is too large or malformed (at most %(rows)s "
+                                     "rows of %(columns)s columns)", rows=MAX_ROWS,
+                                     columns=MAX_COLUMNS), file=filename))
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = archive.infolist()
+            if len(parts) > MAX_PARTS or sum(part.file_size for part in parts) > MAX_UNZIPPED:
+                raise too_large
+    except zipfile.BadZipFile:
+        raise InputError(Problem(_("not a valid .xlsx workbook"), file=filename)) from None
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # a zip of broken XML raises anything from zipfile to etree
+        raise InputError(Problem(_("not a valid .xlsx workbook"), file=filename)) from None
+    rows: list[list[str]] = []
+    cells = 0
+    try:
+        sheet = book.worksheets[0]
+        # The declared dimension is not trusted: rows are padded to MAX_COLUMNS at most.
+        for row in sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS):
+            texts = [_cell_text(value) for value in row]
+            while texts and not texts[-1]:
+                texts.pop()
+            rows.append(texts)
+            cells += len(row)
+            if len(rows) > MAX_ROWS + 20 or cells > MAX_CELLS:
+                raise too_large
+    except InputError:
+        raise
+    except Exception:
+        raise InputError(Problem(_("not a valid .xlsx workbook"), file=filename)) from None
+    finally:
+        book.close()
+    while rows and not rows[-1]:
+        rows.pop()
+    return rows
 
 
 def read_table(path: str | Path, columns: dict[str, str], required: Iterable[str],
@@ -175,95 +214,6 @@ def read_table(path: str | Path, columns: dict[str, str], required: Iterable[str
 
 # --- contestants ------------------------------------------------------------------------
 
-CONTESTANT_COLUMNS = {
-    "bib": "参赛号", "name": "姓名", "gender": "性别", "id_number": "身份证号",
-    "unit": "工作单位", "delegation": "代表队", "phone": "手机号",
-}
-GENDERS = {"男": "M", "女": "F", "m": "M", "f": "F", "male": "M", "female": "F"}
-BIB_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,19}$")
-CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-ID_CHECK = "10X98765432"
-
-
-def id_number_problem(number: str) -> str | None:
-    """Why `number` is not a valid 18-character PRC resident ID number, or None."""
-    if not re.fullmatch(r"[0-9]{17}[0-9X]", number):
-        return _("an ID number has 17 digits and a check digit (0–9 or X)")
-    try:
-        dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-    except ValueError:
-        return _("the date of birth in the ID number (%(date)s) is not a date",
-                 date=number[6:14])
-    expected = ID_CHECK[sum(int(digit) * weight
-                            for digit, weight in zip(number, ID_WEIGHTS)) % 11]
-    if number[17] != expected:
-        return _("the check digit is wrong (the last character should be %(expected)s)",
-                 expected=expected)
-    return None
-
-
-def id_check_digit(first17: str) -> str:
-    return ID_CHECK[sum(int(digit) * weight for digit, weight in zip(first17, ID_WEIGHTS)) % 11]
-
-
-@dataclass
-class ContestantRow:
-    row: int
-    bib: str
-    name: str
-    gender: str | None
-    id_number: str | None
-    unit: str | None
-    delegation: str | None
-    phone: str | None
-    # The file's columns (key -> header as written): a column the file lacks changes nothing.
-    columns: dict[str, str] = field(default_factory=lambda: dict(CONTESTANT_COLUMNS))
-
-
-def check_contestant(values: dict[str, str]) -> tuple[dict[str, str | None], dict[str, str]]:
-    """One contestant's fields (bib, name, gender, id_number, unit, delegation, phone) as
-    typed: the clean values, and the problem of each field that has one. Used by the file
-    import and by the console's form alike."""
-    clean: dict[str, str | None] = {}
-    problems: dict[str, str] = {}
-    bib = values.get("bib", "").strip()
-    if not bib:
-        problems["bib"] = _("the bib is empty")
-    elif not BIB_PATTERN.match(bib):
-        problems["bib"] = _(
-            "a bib is a letter or digit followed by letters, digits, - or _ (at most 20)")
-    clean["bib"] = bib
-    name = values.get("name", "").strip()
-    if not name:
-        problems["name"] = _("the name is empty")
-    for key, limit in (("name", 100), ("unit", 200), ("delegation", 100)):
-        text = values.get(key, "").strip()
-        if len(text) > limit:
-            problems[key] = _("longer than %(limit)s characters", limit=limit)
-        elif CONTROL.search(text):
-            problems[key] = _("contains a line break or another control character")
-        clean[key] = text or None
-    gender_text = values.get("gender", "").strip()
-    clean["gender"] = GENDERS.get(gender_text.lower()) if gender_text else None
-    if gender_text and clean["gender"] is None:
-        problems["gender"] = _("“%(value)s” is not a gender (男, 女, M or F)", value=gender_text)
-    id_number = values.get("id_number", "").upper().replace(" ", "").strip() or None
-    if id_number and "E+" in id_number:
-        problems["id_number"] = _(
-            "Excel stored this ID number as a number and lost its last digits: format "
-            "the column as text and type it again")
-    elif id_number:
-        problem = id_number_problem(id_number)
-        if problem:
-            problems["id_number"] = problem
-    clean["id_number"] = id_number
-    phone = re.sub(r"[\s-]", "", values.get("phone", "")).removeprefix("+86") or None
-    if phone and not re.fullmatch(r"1[0-9]{10}", phone):
-        problems["phone"] = _("a mobile number has 11 digits and begins with 1")
-    clean["phone"] = phone
-    return clean, problems
-
 
 def contestant_rows(table: Table) -> tuple[list[ContestantRow], list[Problem]]:
     """The checked rows of a contestants table, and every problem found."""
@@ -301,23 +251,6 @@ def read_contestants(path: str | Path, data: bytes | None = None) -> list[Contes
     return records
 
 
-def bib_finder(bibs: Iterable[str]) -> Callable[[str], str | None]:
-    """Find a registered bib as typed, or as Excel shows it after eating leading zeros
-    ("03" typed in a number cell becomes 3), when that is unambiguous."""
-    registered = set(bibs)
-    by_number: dict[str, list[str]] = {}
-    for bib in registered:
-        if bib.isdigit():
-            by_number.setdefault(bib.lstrip("0"), []).append(bib)
-
-    def find(text: str) -> str | None:
-        if text in registered:
-            return text
-        candidates = by_number.get(text.lstrip("0"), []) if text.isdigit() else []
-        return candidates[0] if len(candidates) == 1 else None
-
-    return find
-
 
 def registered_bib(table: Table, row: int, cells: list[str],
                    find_bib: Callable[[str], str | None], problems: list[Problem]) -> str | None:
@@ -334,41 +267,6 @@ def registered_bib(table: Table, row: int, cells: list[str],
 
 SCORE_COLUMNS = {"bib": "参赛号", "criterion": "评分项", "judge": "裁判", "score": "分数"}
 
-
-def mark_problem(problem: str | None, criterion: rules.CriterionRule) -> str | None:
-    """The person's reason for a rules.check_mark problem code."""
-    if problem is None:
-        return None
-    messages: dict[str, Callable[[], str]] = {
-        "not_a_number": lambda: _("not a number"),
-        "below_zero": lambda: _("below 0"),
-        "above_max": lambda: _("above the maximum %(max)s", max=criterion.max),
-        "off_step": lambda: _("not a multiple of the step %(step)s", step=criterion.step),
-        "too_precise": lambda: _("more than 4 decimal places"),
-    }
-    return messages[problem]()
-
-
-def parse_mark(text: str, criterion: rules.CriterionRule) -> tuple[Decimal | None, str | None]:
-    """A typed mark as a Decimal, or the reason it is not one (empty, NaN, 1e3, 12,5...)."""
-    text = text.strip()
-    if not text:
-        return None, _("the mark is empty")
-    try:
-        value = rules.parse_decimal(text)
-    except (ValueError, ArithmeticError):
-        return None, _("“%(value)s” is not a number", value=text)
-    problem = mark_problem(rules.check_mark(criterion, value), criterion)
-    return (None, problem) if problem else (value, None)
-
-
-@dataclass
-class ScoreRow:
-    row: int
-    bib: str
-    criterion: str
-    judge: str
-    score: Decimal
 
 
 def read_scores(path: str | Path, criteria: dict[str, rules.CriterionRule], bibs: set[str],
@@ -417,39 +315,6 @@ ENTRY_COLUMNS = {"bib": "参赛号", "status": "状态", "time": "用时"}
 STATUS_WORDS = {"ok": "ok", "absent": "absent", "dq": "dq",
                 "正常": "ok", "缺考": "absent", "取消资格": "dq"}
 
-
-MAX_TIME = 7 * 24 * 3600  # no task of a skills competition lasts a week
-
-
-def parse_time(text: str) -> int:
-    """Seconds from "9000", "mm:ss" or "h:mm:ss"; ValueError otherwise."""
-    parts = text.strip().split(":")
-    if not all(part.isdigit() and part.isascii() for part in parts) or len(parts) > 3:
-        raise ValueError(text)
-    numbers = [int(part) for part in parts]
-    if any(number >= 60 for number in numbers[1:]):
-        raise ValueError(text)
-    seconds = 0
-    for number in numbers:
-        seconds = seconds * 60 + number
-    if seconds > MAX_TIME:
-        raise ValueError(text)
-    return seconds
-
-
-def format_time(seconds: int | None) -> str:
-    if seconds is None:
-        return ""
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
-
-
-@dataclass
-class EntryRow:
-    row: int
-    bib: str
-    status: str | None
-    time: int | None
 
 
 def read_entries(path: str | Path, bibs: set[str], data: bytes | None = None) -> list[EntryRow]:

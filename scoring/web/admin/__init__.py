@@ -8,9 +8,13 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from ..chief import event_or_404  # noqa: F401  (used by the console's modules)
-from ..extensions import db, login_manager
-from ..models import Competition, Criterion, Entry, Mark
+from ... import policy
+
+from ...extensions import db, login_manager
+from ...models import Competition, Entry, Event
+from ...queries.marks import progress_totals
+from ..auth import allowed
+from ..chief import event_or_404
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 STAFF = ("organiser", "chief")
@@ -26,17 +30,18 @@ def staff_only() -> ResponseReturnValue | None:
     return None
 
 
-def mark_counts() -> dict[int, tuple[int, int]]:
-    """Per event: (marks entered, marks expected by the scheme for the ok entries)."""
-    entered = dict(db.session.execute(
-        select(Entry.event_id, func.count(Mark.id)).join(Mark).group_by(Entry.event_id)).all())
-    entries = dict(db.session.execute(
-        select(Entry.event_id, func.count(Entry.id)).where(Entry.status == "ok")
-        .group_by(Entry.event_id)).all())
-    per_entry = dict(db.session.execute(
-        select(Criterion.event_id, func.sum(Criterion.judges)).group_by(Criterion.event_id)).all())
-    return {event_id: (entered.get(event_id, 0), entries.get(event_id, 0) * (per or 0))
-            for event_id, per in per_entry.items()}
+def organisers_only() -> None:
+    """The console's pages that concern no one event (accounts, competitions, new events,
+    the whole audit log) are the organisers'."""
+    if current_user.role != "organiser":
+        abort(403)
+
+
+def console_event(code: str, action: str = "view") -> Event:
+    """The event of a console URL, if this person may take `action` on it: 404 or 403."""
+    event = event_or_404(code)
+    allowed(action, event)
+    return event
 
 
 @bp.get("")
@@ -44,8 +49,11 @@ def dashboard() -> ResponseReturnValue:
     competitions = db.session.scalars(select(Competition).order_by(Competition.id)).all()
     registered = dict(db.session.execute(
         select(Entry.event_id, func.count(Entry.id)).group_by(Entry.event_id)).all())
+    shown = [event for competition in competitions for event in competition.events
+             if policy.holds("view", event, current_user)]
     return render_template("admin/dashboard.html", competitions=competitions,
-                           contestants=registered, marks=mark_counts())
+                           contestants=registered,
+                           marks={event.id: progress_totals(event) for event in shown})
 
 
 from . import contestants, events, judges  # noqa: E402,F401  (the console's routes)

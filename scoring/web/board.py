@@ -18,7 +18,6 @@ send, or a newer one, gets 304, so no board steps back.
 from __future__ import annotations
 
 import gzip
-import json
 import math
 import time
 from collections import OrderedDict
@@ -32,11 +31,10 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import event as sa_event, select
 from sqlalchemy.orm import Session
 
-from .exports import event_summary, results_document
-from .extensions import db
-from .i18n import select_locale
-from .models import Event, utcnow
-from .results import event_results, team_rows
+from ..extensions import db
+from ..i18n import select_locale
+from ..models import Event
+from ..queries.results import board_data
 
 bp = Blueprint("board", __name__)
 PUBLIC = ("live", "frozen", "published")
@@ -53,6 +51,7 @@ class Stamp:
     visibility: str
     version: int
     frozen_at: datetime | None
+    lifecycle: str = ""  # the event's state (setup ... published), for the API's summary
 
     @property
     def moment(self) -> int | float:
@@ -78,11 +77,12 @@ class Stamp:
 
 def read_stamp(code: str) -> Stamp | None:
     row = db.session.execute(
-        select(Event.id, Event.code, Event.visibility, Event.results_version, Event.frozen_at)
-        .where(Event.code == code)).first()
+        select(Event.id, Event.code, Event.visibility, Event.results_version, Event.frozen_at,
+               Event.state).where(Event.code == code)).first()
     if row is None:
         return None
-    return Stamp(row.id, row.code, row.visibility, row.results_version, row.frozen_at)
+    return Stamp(row.id, row.code, row.visibility, row.results_version, row.frozen_at,
+                 row.state)
 
 
 class Stamps:
@@ -120,49 +120,17 @@ class Stamps:
 stamps = Stamps()
 
 
-def changed(session: Session) -> None:
-    """Called with each change of results: this process forgets its stamps once it commits."""
-    session.info["boards_changed"] = True
-
-
 @sa_event.listens_for(Session, "after_commit")
 def _forget_stamps(session: Session) -> None:
-    if session.info.pop("boards_changed", False):
+    """A commit that changed results (operations.bump_results marks the session) makes this
+    process forget its stamps: the writes never import the boards, the boards listen."""
+    if session.info.pop("results_changed", False):
         stamps.clear()
 
 
 @sa_event.listens_for(Session, "after_rollback")
 def _nothing_changed(session: Session) -> None:
-    session.info.pop("boards_changed", None)
-
-
-def board_data(event: Event) -> dict[str, Any]:
-    """Rows and teams as the public may see them: a frozen board shows its snapshot."""
-    if event.visibility == "frozen" and event.frozen_json:
-        return json.loads(event.frozen_json)
-    return snapshot(event)
-
-
-def snapshot(event: Event) -> dict[str, Any]:
-    """The public results now: the API's rows and teams plus what the boards show."""
-    results = event_results(event)
-    return {
-        "event": event_summary(event),
-        "sections": [[section.code, section.name] for section in results.scheme.sections],
-        "results": results_document(results, with_awards=event.visibility == "published")[
-            "results"],
-        "teams": team_rows(results),
-        "complete": results.standings.complete,
-        # When the results last changed (the same on every worker), not when drawn.
-        "updated_at": (event.results_changed_at or event.created_at or utcnow()).isoformat(
-            timespec="seconds"),
-    }
-
-
-def freeze(event: Event) -> None:
-    """Keep the public board as it is now; marking goes on behind it."""
-    event.frozen_at = utcnow()
-    event.frozen_json = json.dumps(snapshot(event), ensure_ascii=False)
+    session.info.pop("results_changed", None)
 
 
 @dataclass(frozen=True)
@@ -191,6 +159,7 @@ class RenderCache:
         self.latest: dict[str, Page] = {}
         self.rendering: dict[str, Lock] = {}
         self.results: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self.documents: OrderedDict[str, bytes] = OrderedDict()
         self.lock = Lock()
 
     def data(self, state: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -204,6 +173,19 @@ class RenderCache:
             while len(self.results) > 2:  # this version and the one before
                 self.results.popitem(last=False)
         return data
+
+    def document(self, key: str, compute: Callable[[], bytes]) -> bytes:
+        """A serialised document (the API's JSON) by key, the last few kept."""
+        with self.lock:
+            known = self.documents.get(key)
+        if known is not None:
+            return known
+        body = compute()
+        with self.lock:
+            self.documents[key] = body
+            while len(self.documents) > 8:
+                self.documents.popitem(last=False)
+        return body
 
     def last(self, series: str) -> tuple[Page | None, Lock]:
         with self.lock:
@@ -221,19 +203,39 @@ class RenderCache:
             self.latest.clear()
             self.rendering.clear()
             self.results.clear()
+            self.documents.clear()
 
 
 cache = RenderCache()
+
+
+def public_data(stamp: Stamp) -> dict[str, Any]:
+    """The public results of the stamp's moment, computed once per process and moment for
+    the boards, the API and /verify alike."""
+    event = db.session.get(Event, stamp.event_id)
+    if event is None:  # deleted since the stamp was read
+        abort(404)
+    if current_app.config["SCORING_BOARD_CACHE"]:
+        return cache.data(stamp.state, lambda: board_data(event))
+    return board_data(event)
+
+
+def current_award(event: Event, bib: str) -> str | None:
+    """The award `bib` holds on the public results this moment (the stamp read afresh, the
+    results shared with the boards' cache)."""
+    stamp = read_stamp(event.code)
+    if stamp is None:
+        return None
+    data = public_data(stamp)
+    row = next((row for row in data["results"] if row["bib"] == bib), None)
+    return (row["award"] or None) if row else None
 
 
 def render(stamp: Stamp, view: str, partial: bool, locale: str) -> bytes:
     event = db.session.get(Event, stamp.event_id)
     if event is None:  # deleted since the stamp was read
         abort(404)
-    if current_app.config["SCORING_BOARD_CACHE"]:
-        data = cache.data(stamp.state, lambda: board_data(event))
-    else:
-        data = board_data(event)
+    data = public_data(stamp)
     template = f"board/_{view}.html" if partial else f"board/{view}.html"
     return render_template(
         template, event=event, data=data, updated=datetime.fromisoformat(data["updated_at"]),

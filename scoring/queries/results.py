@@ -1,7 +1,7 @@
 """An event's results: load its entries and marks in two queries and hand them to the rules.
 
-Also the one row builder behind the CSV, JSON and (later) XLSX and PDF exports, with the
-stable English keys of FORMATS.md.
+Also the one row builder behind every export and the public boards and API, with the stable
+English keys of FORMATS.md, and the public snapshot they all show.
 """
 
 from __future__ import annotations
@@ -11,12 +11,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import json
+from datetime import datetime, timezone
+
 from sqlalchemy import BigInteger, select, type_coerce
 
-from . import rules
-from .extensions import db
-from .imports import format_time
-from .models import Assignment, Contestant, Criterion, Entry, Event, Mark, User, from_units
+from .. import policy, rules
+from ..extensions import db
+from ..inputs import format_time
+from ..models import Contestant, Entry, Event, Mark, from_units, utcnow
+from .marks import panels
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,7 @@ def event_results(event: Event) -> EventResults:
             select(Mark.entry_id, Mark.criterion_id, units)
             .join(Entry).where(Entry.event_id == event.id)):
         marks[entry_id][codes[criterion_id]].append(from_units(value))
-    needed = marks_needed(event) if event.conflict_check else {}
+    needed = marks_needed(event)
     standings = rules.compute_standings(scheme, [
         rules.EntryInput(bib=entry.bib, marks=marks.get(entry.id, {}), status=entry.status,
                          time=entry.time_used, delegation=entry.delegation,
@@ -66,25 +70,12 @@ def event_results(event: Event) -> EventResults:
 
 
 def marks_needed(event: Event) -> dict[str | None, dict[str, int]]:
-    """By delegation, the criteria whose `judges` marks its contestants cannot all get: the
-    assigned judges of that delegation stand aside (conflict of interest), so of A judges
-    assigned with R standing aside, max(A, judges) - R can mark, and at least one mark is
-    always needed. Delegations every criterion can fully mark are left out. The rule is
-    marking.has_conflict's (and the chief judge's matrix expects the same marks), counted
-    per delegation here instead of per judge and entry."""
-    assigned: dict[int, list[str | None]] = defaultdict(list)
-    for criterion_id, delegation in db.session.execute(
-            select(Assignment.criterion_id, User.delegation).join(User)
-            .join(Criterion).where(Criterion.event_id == event.id)):
-        assigned[criterion_id].append(delegation)
-    needed: dict[str | None, dict[str, int]] = defaultdict(dict)
-    for criterion in event.criteria:
-        judges = assigned.get(criterion.id, [])
-        for delegation in {delegation for delegation in judges if delegation}:
-            can_mark = max(len(judges), criterion.judges) - judges.count(delegation)
-            if can_mark < criterion.judges:
-                needed[delegation][criterion.code] = max(1, can_mark)
-    return needed
+    """By delegation, the criteria whose contestants need fewer marks than the scheme's
+    `judges` because judges of that delegation stand aside (policy.needed)."""
+    codes = {criterion.id: criterion.code for criterion in event.criteria}
+    return policy.needed_by_delegation(
+        {codes[criterion_id]: panel for criterion_id, panel in panels(event).items()},
+        event.conflict_check)
 
 
 def _figure(value: Decimal | None, decimals: int) -> str:
@@ -131,3 +122,52 @@ def team_rows(results: EventResults) -> list[dict[str, Any]]:
              "members_counted": team.members_counted, "total": _figure(team.total, d),
              "complete": team.complete}
             for team in results.standings.teams]
+
+
+# --- documents: the JSON export, the public API and the boards ------------------------------
+
+def event_summary(event: Event) -> dict[str, Any]:
+    return {"code": event.code, "name": event.name, "state": event.state,
+            "visibility": event.visibility}
+
+
+def results_document(results: EventResults, with_awards: bool = True) -> dict[str, Any]:
+    columns = [*result_columns(results.scheme), "complete"]
+    return {
+        "event": event_summary(results.event),
+        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "results": [{column: row[column] for column in columns}
+                    for row in result_rows(results, with_awards)],
+    }
+
+
+def teams_document(results: EventResults) -> dict[str, Any]:
+    return {
+        "event": event_summary(results.event),
+        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "teams": team_rows(results),
+    }
+
+
+def public_snapshot(event: Event) -> dict[str, Any]:
+    """The public results now: the API's rows and teams plus what the boards show; awards
+    only once published."""
+    results = event_results(event)
+    return {
+        "event": event_summary(event),
+        "sections": [[section.code, section.name] for section in results.scheme.sections],
+        "results": results_document(results, with_awards=event.visibility == "published")[
+            "results"],
+        "teams": team_rows(results),
+        "complete": results.standings.complete,
+        # When the results last changed (the same on every worker), not when drawn.
+        "updated_at": (event.results_changed_at or event.created_at or utcnow()).isoformat(
+            timespec="seconds"),
+    }
+
+
+def board_data(event: Event) -> dict[str, Any]:
+    """Rows and teams as the public may see them: a frozen board shows its snapshot."""
+    if event.visibility == "frozen" and event.frozen_json:
+        return json.loads(event.frozen_json)
+    return public_snapshot(event)

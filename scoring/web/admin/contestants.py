@@ -5,32 +5,47 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import secrets
 
 from flask import current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from .. import operations
-from ..extensions import db
-from ..imports import (
-    CONTESTANT_COLUMNS, check_contestant, contestant_rows, format_time, parse_time, read_table,
-)
-from ..models import Entry, Event
-from ..problems import InputError, Problem
-from . import bp, event_or_404
+from ...extensions import db
+from ...files.imports import contestant_rows, read_table
+from ...inputs import CONTESTANT_COLUMNS, check_contestant, format_time, parse_time
+from ...models import AuditEvent, Entry, Event
+from ...operations import entries as entry_operations
+from ...problems import InputError, Problem
+from . import bp, console_event
 
 MAX_UPLOAD = 5_000_000  # bytes; a delegation's sheet is far smaller
+PREVIEW_HOURS = 2  # a previewed file is imported within this, or uploaded again
 
 
-def signer() -> URLSafeSerializer:
+def signer() -> URLSafeTimedSerializer:
     # The preview hands the file back to the browser, signed, so that the import that
-    # follows needs no server-side state (any worker or host can take it).
-    return URLSafeSerializer(current_app.secret_key, salt="contestants-upload")
+    # follows needs no server-side state (any worker or host can take it). The payload
+    # names its event and a nonce, and expires: it imports into that event, once.
+    return URLSafeTimedSerializer(current_app.secret_key, salt="contestants-upload")
+
+
+def payload_problem(event: Event, upload: object) -> str | None:
+    """Why a signed preview payload cannot be imported into `event`, or None."""
+    if not isinstance(upload, dict) or upload.get("event") != event.id \
+            or not isinstance(upload.get("nonce"), str):
+        return _("This preview was made for another event: upload the file again.")
+    used = db.session.scalar(select(AuditEvent.id).where(
+        AuditEvent.event_id == event.id, AuditEvent.action == "contestants.import",
+        AuditEvent.details_json.contains(upload["nonce"])).limit(1))
+    if used is not None:
+        return _("This preview has already been imported.")
+    return None
 
 
 def entries_of(event: Event) -> list[Entry]:
@@ -41,7 +56,7 @@ def entries_of(event: Event) -> list[Entry]:
 
 @bp.get("/events/<code>/contestants")
 def contestants(code: str) -> ResponseReturnValue:
-    event = event_or_404(code)
+    event = console_event(code)
     return render_template("admin/contestants.html", event=event, entries=entries_of(event),
                            done=request.args.get("done"))
 
@@ -53,7 +68,8 @@ def preview(event: Event, filename: str, data: bytes) -> tuple[list[Problem], li
     if not problems:
         savepoint = db.session.begin_nested()
         try:
-            operations.import_contestants(event, rows, current_user.username, filename)
+            entry_operations.import_contestants(event, rows, current_user.username, filename,
+                                                user=current_user)
         except InputError as error:
             problems = error.problems
         finally:
@@ -63,7 +79,7 @@ def preview(event: Event, filename: str, data: bytes) -> tuple[list[Problem], li
 
 @bp.post("/events/<code>/contestants/preview")
 def upload_contestants(code: str) -> ResponseReturnValue:
-    event = event_or_404(code)
+    event = console_event(code)
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return render_template("admin/contestants.html", event=event, entries=entries_of(event),
@@ -80,7 +96,8 @@ def upload_contestants(code: str) -> ResponseReturnValue:
     by_row: dict[int | None, list[Problem]] = {}
     for problem in problems:
         by_row.setdefault(problem.row, []).append(problem)
-    payload = signer().dumps({"name": upload.filename,
+    payload = signer().dumps({"event": event.id, "nonce": secrets.token_hex(16),
+                              "name": upload.filename,
                               "data": base64.b64encode(data).decode("ascii")})
     shown = [(number, cells) for index, (number, cells)
              in enumerate(table.rows) if index < 100 or number in by_row]  # type: ignore[attr-defined]
@@ -93,20 +110,26 @@ def upload_contestants(code: str) -> ResponseReturnValue:
 
 @bp.post("/events/<code>/contestants/import")
 def import_contestants(code: str) -> ResponseReturnValue:
-    event = event_or_404(code)
+    event = console_event(code)
     try:
-        upload = signer().loads(request.form.get("payload", ""))
-    except BadSignature:
+        upload = signer().loads(request.form.get("payload", ""),
+                                max_age=PREVIEW_HOURS * 3600)
+    except BadSignature:  # forged, altered or expired (SignatureExpired is one)
         return render_template("admin/contestants.html", event=event, entries=entries_of(event),
                                file_problems=[_("Upload the file again.")]), 400
+    problem = payload_problem(event, upload)
+    if problem:
+        return render_template("admin/contestants.html", event=event, entries=entries_of(event),
+                               file_problems=[problem]), 409
     filename, data = upload["name"], base64.b64decode(upload["data"])
     try:
         rows, problems = contestant_rows(
             read_table(filename, CONTESTANT_COLUMNS, ("bib", "name"), data))
         if problems:
             raise InputError(problems)
-        count, created = operations.import_contestants(event, rows, current_user.username,
-                                                       filename)
+        count, created = entry_operations.import_contestants(
+            event, rows, current_user.username, filename, user=current_user,
+            nonce=upload["nonce"])
         db.session.commit()
     except InputError as error:
         db.session.rollback()
@@ -150,7 +173,7 @@ def template(kind: str) -> ResponseReturnValue:
 
 @bp.route("/events/<code>/entries/<int(max=2147483647):entry_id>", methods=["GET", "POST"])
 def edit_entry(code: str, entry_id: int) -> ResponseReturnValue:
-    event = event_or_404(code)
+    event = console_event(code)
     entry = db.session.get(Entry, entry_id)
     if entry is None or entry.event_id != event.id:
         return _("Not found."), 404
@@ -178,7 +201,7 @@ def edit_entry(code: str, entry_id: int) -> ResponseReturnValue:
             errors["status_reason"] = _("Absence and disqualification need a reason.")
         if not errors:
             try:
-                operations.update_contestant(entry, clean, values["status"],
+                entry_operations.update_contestant(entry, clean, values["status"],
                                              values["status_reason"].strip() or None, time,
                                              current_user.username, user=current_user)
                 db.session.commit()

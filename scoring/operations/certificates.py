@@ -10,20 +10,16 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from flask_babel import gettext as _
-from flask_babel import to_user_timezone
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from .export_pdf import CertificatePage
-from .extensions import db
-from .labels import label
-from .models import Certificate, Entry, Event, utcnow
-from .operations import audit
-from .problems import InputError, Problem
-from .results import EventResults, event_results
+from .. import policy
+from ..extensions import db
+from ..models import Certificate, Entry, Event, User, utcnow
+from ..problems import InputError, Problem
+from ..queries.results import EventResults, event_results
+from . import audit
 
-ISSUABLE_STATES = ("locked", "published")
 TOKEN_BYTES = 18  # 24 URL-safe characters, 144 random bits
 
 
@@ -35,17 +31,9 @@ class Issued:
     results: EventResults
 
 
-def cannot_issue(event: Event) -> str | None:
-    """Why certificates cannot be issued for the event yet, or None."""
-    if event.state not in ISSUABLE_STATES:
-        return _("certificates are issued only once scoring is locked or the results "
-                 "published (the event is %(state)s)", state=label("state", event.state))
-    return None
-
-
-def issue_certificates(event: Event, actor: str) -> Issued:
+def issue_certificates(event: Event, actor: str, user: User | None = None) -> Issued:
     """Make sure every current winner holds exactly one valid certificate for their award."""
-    problem = cannot_issue(event)
+    problem = policy.refusal("certificates", event, user)
     if problem:
         raise InputError(Problem(problem, field="EVENT"))
     results = event_results(event)
@@ -80,29 +68,3 @@ def issue_certificates(event: Event, actor: str) -> Issued:
         audit("certificates.issue", actor, event, created=created, revoked=revoked,
               valid=len(certificates))
     return Issued(certificates, created, revoked, results)
-
-
-def certificate_pages(issued: Issued) -> list[CertificatePage]:
-    event = issued.results.event
-    pages = []
-    for certificate in issued.certificates:
-        entry = certificate.entry
-        pages.append(CertificatePage(
-            token=certificate.token, name=entry.contestant.name,
-            delegation=entry.delegation or "", unit=entry.contestant.unit or "",
-            event=event.name, award=certificate.award, competition=event.competition.name,
-            issued=to_user_timezone(certificate.created_at).date()))
-    return pages
-
-
-def valid_certificate(token: str) -> Certificate | None:
-    """The valid certificate with this token, or None (unknown, malformed or revoked)."""
-    if not token or len(token) > 64:
-        return None
-    certificate = db.session.scalar(
-        select(Certificate).where(Certificate.token == token)
-        .options(joinedload(Certificate.entry).joinedload(Entry.contestant),
-                 joinedload(Certificate.entry).joinedload(Entry.event)))
-    if certificate is None or certificate.revoked_at is not None:
-        return None
-    return certificate

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 from flask_babel import gettext as _
 
-from . import rules
-from .problems import InputError, Problem
+from .. import rules
+from ..inputs import SchemeFile, text_problem
+from ..problems import InputError, Problem
 
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 MAX_PLACES = 4  # marks are stored with four decimal places
@@ -26,16 +26,6 @@ AWARD_KEYS = {"name", "share", "count", "min_total"}
 # Section and criterion codes become results columns beside these.
 RESERVED_CODES = {"rank", "bib", "name", "delegation", "unit", "status", "time", "total",
                   "award", "complete"}
-
-
-@dataclass(frozen=True)
-class SchemeFile:
-    """A checked scheme: the rules' view plus what only the database keeps."""
-
-    scheme: rules.Scheme
-    competition: str | None
-    weights: dict[str, str]  # criterion code -> the weight as written ("0.3", "7/30")
-    shares: list[str | None]  # per award tier, the share as written
 
 
 class _Checker:
@@ -63,8 +53,9 @@ class _Checker:
             self.problem(f"{where}{key}", _("must be a non-empty text"))
             return None
         value = value.strip()
-        if len(value) > limit:
-            self.problem(f"{where}{key}", _("longer than %(limit)s characters", limit=limit))
+        problem = text_problem(value, limit)
+        if problem:
+            self.problem(f"{where}{key}", problem)
             return None
         if pattern is not None and not pattern.match(value):
             self.problem(f"{where}{key}", _(
@@ -139,13 +130,50 @@ class _Checker:
         return exact, written
 
 
+MAX_SCHEME = 200_000  # characters: a scheme of sixty criteria is a few thousand
+MAX_NESTING = 8  # brackets and braces open at once: a scheme needs three
+
+
+def nesting(text: str) -> int:
+    """How deep brackets and braces nest outside strings and comments, roughly: enough to
+    refuse a file nested a thousand deep before the TOML parser recurses into it."""
+    depth = deepest = 0
+    quote = None
+    for line in text.splitlines():
+        for char in line:
+            if quote:
+                if char == quote:
+                    quote = None
+            elif char in "\"'":
+                quote = char
+            elif char == "#":
+                break
+            elif char in "[{":
+                depth += 1
+                deepest = max(deepest, depth)
+            elif char in "]}":
+                depth = max(0, depth - 1)
+        if quote == "'":  # a literal string ends with its line
+            quote = None
+    return deepest
+
+
 def parse_scheme(text: str, filename: str = "scheme.toml") -> SchemeFile:
     """Check a scheme file and return it, or raise InputError with every problem found."""
+    if len(text) > MAX_SCHEME:
+        raise InputError(Problem(_("the file is larger than %(limit)s characters",
+                                   limit=MAX_SCHEME), file=filename))
+    if nesting(text) > MAX_NESTING:
+        raise InputError(Problem(_("arrays or tables nested deeper than %(depth)s: this is "
+                                   "not a scheme", depth=MAX_NESTING), file=filename))
     try:
         data = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as error:
         raise InputError(Problem(_("not a valid TOML file: %(error)s", error=error),
                                  file=filename)) from None
+    except RecursionError:
+        raise InputError(Problem(_("arrays or tables nested deeper than %(depth)s: this is "
+                                   "not a scheme", depth=MAX_NESTING), file=filename)) from None
     return check_scheme(data, filename)
 
 
@@ -183,7 +211,7 @@ def check_scheme(data: dict[str, Any], filename: str | None = None) -> SchemeFil
     criteria = []
     weights = {}
     criterion_tables = _tables(check, data, "criteria")
-    if not criterion_tables and "criteria" not in data:
+    if not criterion_tables and isinstance(data.get("criteria", []), list):
         check.problem("criteria", _("a scheme needs at least one criterion"))
     for index, table in enumerate(criterion_tables):
         where = f"criteria[{index + 1}]."

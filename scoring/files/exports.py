@@ -11,14 +11,12 @@ import csv
 import io
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 from flask_babel import gettext as _
 
-from .labels import label
-from .models import Event
-from .results import EventResults, result_columns, result_rows, team_rows
+from ..labels import label
+from ..queries.results import EventResults, result_columns, result_rows, results_document
 
 TEXT_COLUMNS = ("bib", "name", "delegation", "unit", "award")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -88,29 +86,6 @@ def results_csv(results: EventResults, bom: bool = False) -> bytes:
             row[column] = neutralise(row[column])
         writer.writerow(["" if row[column] is None else row[column] for column in columns])
     return (("\ufeff" if bom else "") + buffer.getvalue()).encode("utf-8")
-
-
-def event_summary(event: Event) -> dict:
-    return {"code": event.code, "name": event.name, "state": event.state,
-            "visibility": event.visibility}
-
-
-def results_document(results: EventResults, with_awards: bool = True) -> dict:
-    columns = [*result_columns(results.scheme), "complete"]
-    return {
-        "event": event_summary(results.event),
-        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "results": [{column: row[column] for column in columns}
-                    for row in result_rows(results, with_awards)],
-    }
-
-
-def teams_document(results: EventResults) -> dict:
-    return {
-        "event": event_summary(results.event),
-        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "teams": team_rows(results),
-    }
 
 
 def results_json(results: EventResults) -> bytes:

@@ -2,39 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from decimal import Decimal
-
 from flask import Blueprint, abort, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from . import marking
-from .auth import role_required
-from .extensions import db
-from .models import Assignment, AuditEvent, Criterion, Entry, Event, Mark, MarkRevision, User
-from .rules import parse_whole
+
+from ..extensions import db
+from ..models import AuditEvent, Entry, Event, Mark, MarkRevision
+from ..operations import marks as marking
+from ..operations.events import change_state
+from ..problems import InputError
+from ..queries.marks import matrix
+from ..rules import parse_whole
+from .auth import allowed, role_required
 
 bp = Blueprint("chief", __name__, url_prefix="/chief")
 STAFF = ("chief", "organiser")
-
-
-@dataclass
-class Cell:
-    judge: str
-    mark: Mark | None = None
-    missing: bool = False
-    extreme: bool = False  # 0 or full marks: worth a second look
-
-
-@dataclass
-class Group:
-    """One entry's marks on one criterion, one cell per judge."""
-
-    cells: list[Cell] = field(default_factory=list)
-    spread: bool = False
 
 
 def event_or_404(code: str) -> Event:
@@ -42,48 +27,14 @@ def event_or_404(code: str) -> Event:
     return db.first_or_404(select(Event).where(Event.code == code))
 
 
-def matrix(event: Event) -> tuple[list[Entry], dict[int, list[str]], dict[tuple[int, int], Group]]:
-    """Entries by blind code, each criterion's judges, and the cell groups with flags."""
-    entries = marking.markable_entries(event)
-    marks: dict[tuple[int, int], dict[str, Mark]] = {}
-    for mark in db.session.scalars(select(Mark).join(Entry).where(Entry.event_id == event.id)):
-        marks.setdefault((mark.entry_id, mark.criterion_id), {})[mark.judge] = mark
-    assigned: dict[int, list[User]] = {}
-    for assignment in db.session.scalars(
-            select(Assignment).join(Criterion).where(Criterion.event_id == event.id)
-            .options(joinedload(Assignment.user))):
-        assigned.setdefault(assignment.criterion_id, []).append(assignment.user)
-    judges = {}
-    for criterion in event.criteria:
-        names = {user.username for user in assigned.get(criterion.id, [])}
-        names.update(judge for (entry_id, criterion_id), by_judge in marks.items()
-                     if criterion_id == criterion.id for judge in by_judge)
-        judges[criterion.id] = sorted(names)
-    groups = {}
-    for entry in entries:
-        for criterion in event.criteria:
-            by_judge = marks.get((entry.id, criterion.id), {})
-            users = {user.username: user for user in assigned.get(criterion.id, [])}
-            group = Group()
-            for judge in judges[criterion.id]:
-                mark = by_judge.get(judge)
-                user = users.get(judge)
-                expected = (entry.status == "ok" and user is not None
-                            and not marking.has_conflict(user, event, entry))
-                group.cells.append(Cell(
-                    judge, mark, missing=mark is None and expected,
-                    extreme=mark is not None and mark.value in (Decimal(0), criterion.max_value)))
-            values = [mark.value for mark in by_judge.values()]
-            group.spread = (criterion.max_spread is not None and len(values) >= 2
-                            and max(values) - min(values) > criterion.max_spread)
-            groups[(entry.id, criterion.id)] = group
-    return entries, judges, groups
-
-
 @bp.get("")
 @role_required(*STAFF)
 def index() -> ResponseReturnValue:
-    events = db.session.scalars(select(Event).order_by(Event.id)).all()
+    """The events this person may see here: all for organisers, a chief judge's own."""
+    query = select(Event).order_by(Event.id)
+    if current_user.role != "organiser":
+        query = query.where(Event.id.in_(current_user.chief_of))
+    events = db.session.scalars(query).all()
     return render_template("chief/index.html", events=events)
 
 
@@ -101,7 +52,9 @@ def matrix_page(event: Event, lock_problem: str | None = None) -> str:
 @bp.get("/<event_code>")
 @role_required(*STAFF)
 def event_matrix(event_code: str) -> ResponseReturnValue:
-    return matrix_page(event_or_404(event_code))
+    event = event_or_404(event_code)
+    allowed("view", event)
+    return matrix_page(event)
 
 
 def mark_of_event(event: Event, mark_id: int) -> Mark:
@@ -116,6 +69,7 @@ def mark_of_event(event: Event, mark_id: int) -> Mark:
 def correct(event_code: str, mark_id: int) -> ResponseReturnValue:
     """The correction form (GET) and the correction itself (POST, a reason required)."""
     event = event_or_404(event_code)
+    allowed("correct", event)
     mark = mark_of_event(event, mark_id)
     outcome = None
     if request.method == "POST":
@@ -127,10 +81,17 @@ def correct(event_code: str, mark_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/<event_code>/lock")
-@role_required("chief")
+@role_required(*STAFF)
 def lock(event_code: str) -> ResponseReturnValue:
     event = event_or_404(event_code)
-    problem = marking.lock_scoring(current_user, event)
+    allowed("lock", event)
+    try:
+        change_state(event, "lock", current_user.username, user=current_user)
+        db.session.commit()
+        problem = None
+    except InputError as error:
+        db.session.rollback()
+        problem = error.problems[0].message
     return matrix_page(event, problem), (200 if problem is None else 409)
 
 
@@ -139,6 +100,7 @@ def lock(event_code: str) -> ResponseReturnValue:
 def history(event_code: str) -> ResponseReturnValue:
     """Every revision of every mark and every audit record of the event, newest first."""
     event = event_or_404(event_code)
+    allowed("view", event)
     revisions = db.session.scalars(
         select(MarkRevision).join(Mark).join(Entry).where(Entry.event_id == event.id)
         .options(joinedload(MarkRevision.mark).joinedload(Mark.entry),

@@ -7,11 +7,13 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 
-from . import marking
+from .. import policy
+from ..extensions import db
+from ..models import Assignment, Criterion, Entry, Event, Mark
+from ..operations import marks as marking
+from ..queries import marks as sheets
+from ..rules import parse_whole
 from .auth import role_required
-from .extensions import db
-from .models import Assignment, Criterion, Entry, Event
-from .rules import parse_whole
 
 bp = Blueprint("judging", __name__, url_prefix="/judge")
 JUDGES = ("judge", "chief")
@@ -24,15 +26,13 @@ def assigned_criterion(event_code: str, criterion_code: str) -> tuple[Event, Cri
                      None) if event else None
     if event is None or criterion is None:
         abort(404)
-    if not marking.is_assigned(current_user, criterion):
+    if not sheets.is_assigned(current_user, criterion):
         abort(403)
     return event, criterion
 
 
 def assigned_criteria(event: Event) -> list[Criterion]:
-    ids = set(db.session.scalars(select(Assignment.criterion_id).where(
-        Assignment.user_id == current_user.id)))
-    return [criterion for criterion in event.criteria if criterion.id in ids]
+    return sheets.assigned_criteria(current_user, event)
 
 
 @bp.get("")
@@ -43,30 +43,38 @@ def home() -> ResponseReturnValue:
         .where(Assignment.user_id == current_user.id).distinct().order_by(Event.id)).all()
     cards = []
     for event in events:
-        entries = marking.markable_entries(event)
-        sheets = [(criterion, marking.progress(current_user, event, criterion),
-                   marking.is_signed(current_user, criterion))
-                  for criterion in assigned_criteria(event)]
-        cards.append((event, entries, sheets))
+        entries = sheets.markable_entries(event)
+        cards.append((event, entries, [
+            (criterion, sheets.judge_progress(current_user, event, criterion),
+             sheets.is_signed(current_user, criterion))
+            for criterion in assigned_criteria(event)]))
     return render_template("judge/home.html", cards=cards)
 
 
 def sheet_context(event: Event, criterion: Criterion) -> dict[str, object]:
-    entries = marking.markable_entries(event)
-    marks = marking.judge_marks(current_user, criterion)
+    entries = sheets.markable_entries(event)
+    marks = sheets.judge_marks(current_user, criterion)
+    panel, marked = sheets.panel(criterion), sheets.marked_by_entry(criterion)
     return {
         "event": event, "criterion": criterion,
-        "rows": [row(event, criterion, entry, marks.get(entry.id)) for entry in entries],
-        "progress": marking.progress(current_user, event, criterion),
-        "signed": marking.is_signed(current_user, criterion),
-        "locked": marking.event_refusal(event),
+        "rows": [row(event, criterion, entry, marks.get(entry.id), panel=panel,
+                     marked=marked.get(entry.id, set())) for entry in entries],
+        "progress": sheets.judge_progress(current_user, event, criterion),
+        "signed": sheets.is_signed(current_user, criterion),
+        "locked": policy.refusal("mark", event, current_user),
     }
 
 
-def row(event: Event, criterion: Criterion, entry: Entry, mark: object,
-        outcome: marking.Outcome | None = None) -> dict[str, object]:
+def row(event: Event, criterion: Criterion, entry: Entry, mark: Mark | None,
+        outcome: marking.Outcome | None = None, panel: policy.Panel | None = None,
+        marked: set[str] | None = None) -> dict[str, object]:
+    """One row of a sheet; `refusal` says why this judge may not mark it (policy)."""
     return {"entry": entry, "criterion": criterion, "mark": mark, "outcome": outcome,
-            "refusal": marking.entry_refusal(current_user, event, entry)}
+            "refusal": policy.mark_refusal(
+                current_user.username, current_user.delegation,
+                panel if panel is not None else sheets.panel(criterion), entry.status,
+                entry.delegation, marked if marked is not None
+                else sheets.marked_by(entry, criterion), event.conflict_check)}
 
 
 @bp.get("/<event_code>/<criterion_code>")
@@ -88,11 +96,11 @@ def entry_sheet(event_code: str, blind_code: str) -> ResponseReturnValue:
     criteria = assigned_criteria(event)
     if entry is None or not criteria:
         abort(404)
-    rows = [row(event, criterion, entry, marking.judge_marks(current_user, criterion).get(
+    rows = [row(event, criterion, entry, sheets.judge_marks(current_user, criterion).get(
         entry.id)) for criterion in criteria]
     return render_template("judge/entry.html", event=event, entry=entry, rows=rows,
-                           locked=marking.event_refusal(event), signed={
-                               criterion.id: marking.is_signed(current_user, criterion)
+                           locked=policy.refusal("mark", event, current_user), signed={
+                               criterion.id: sheets.is_signed(current_user, criterion)
                                for criterion in criteria})
 
 
@@ -116,7 +124,7 @@ def row_view(event_code: str, criterion_code: str, entry_id: int) -> ResponseRet
     """One row as saved, for "keep the saved value" after a conflict."""
     event, criterion = assigned_criterion(event_code, criterion_code)
     entry = marked_entry(event, entry_id)
-    mark = marking.judge_marks(current_user, criterion).get(entry.id)
+    mark = sheets.judge_marks(current_user, criterion).get(entry.id)
     return render_template("judge/_row.html", row=row(event, criterion, entry, mark),
                            view="entry" if request.args.get("view") == "entry" else "sheet",
                            event=event, disabled=False)
@@ -152,7 +160,7 @@ def progress_view(event_code: str, criterion_code: str) -> ResponseReturnValue:
     """The judge's count on a sheet, "entered / expected", asked for after saves (see the
     count in judge/sheet.html)."""
     event, criterion = assigned_criterion(event_code, criterion_code)
-    done, expected = marking.progress(current_user, event, criterion)
+    done, expected = sheets.judge_progress(current_user, event, criterion)
     return f"{done} / {expected}", {"Content-Type": "text/plain; charset=utf-8"}
 
 

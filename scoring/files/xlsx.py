@@ -26,11 +26,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from .exports import is_formula_like, sheet_columns, sheet_rows, sheet_title
-from .extensions import db
-from .labels import label
-from .models import AuditEvent, Criterion, Entry, Mark, MarkRevision
-from .results import EventResults, team_rows
-from .rules import natural_key
+from ..extensions import db
+from ..labels import label
+from ..models import AuditEvent, Criterion, Entry, Mark, MarkRevision
+from ..queries.results import EventResults, team_rows
+from ..rules import natural_key
 
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="E8ECF2")

@@ -1,19 +1,20 @@
-"""Signing in and out: passwords with throttling, QR sign-in links, and role checks.
+"""Signing in and out: passwords with throttling, QR sign-in links, server-side sessions,
+and the checks every view makes (`role_required`, `allowed`).
 
-Failed attempts are rows in the database, so every worker process and host throttles alike.
+Failed attempts are rows in the database, so every worker process and host throttles alike;
+an attempt is written before the password is checked, so requests sent at once are counted
+together. The cookie carries a session token checked against the database on every request.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
-import secrets
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, Response, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -23,9 +24,11 @@ from sqlalchemy import delete, select
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from .extensions import db, login_manager
-from .models import LoginFailure, SignInLink, User, utcnow
-from .operations import audit
+from .. import policy
+from ..extensions import db, login_manager
+from ..models import Event, LoginFailure, User, utcnow
+from ..operations import audit
+from ..operations.accounts import end_session, session_user, start_session, valid_link
 
 bp = Blueprint("auth", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -59,6 +62,24 @@ def role_required(*roles: str) -> Callable[[F], F]:
     return decorator
 
 
+@login_manager.user_loader
+def load_user(token: str) -> User | None:
+    """The account of the cookie's session, if the session is live and the account active."""
+    return session_user(token)
+
+
+def allowed(action: str, event: Event) -> None:
+    """403 unless the signed-in person holds a role that may take `action` on `event`
+    (whether the event's state allows it now is the operation's to say, in words)."""
+    if not policy.holds(action, event, current_user):
+        abort(403)
+
+
+def sign_in(user: User, link: object = None) -> None:
+    user.__dict__["_session_token"] = start_session(user, link)  # type: ignore[arg-type]
+    login_user(user)
+
+
 @login_manager.unauthorized_handler
 def unauthorized() -> ResponseReturnValue:
     # An htmx save from a page whose session expired: the page keeps the typed value and
@@ -87,15 +108,18 @@ def client_address() -> str:
     return (request.remote_addr or "unknown")[:64]
 
 
-def seconds_until_allowed(username: str, address: str) -> int:
-    """0 when this account and address may try again, else the seconds to wait."""
+def seconds_until_allowed(username: str, address: str, attempt: LoginFailure) -> int:
+    """0 when this attempt (already written) may check its password, else the seconds to
+    wait: the attempts of the window, this one and those sent at the same moment included,
+    may not exceed the limits."""
     since = utcnow() - THROTTLE_WINDOW
     waits = []
     for column, value, limit in ((LoginFailure.username, username, ACCOUNT_LIMIT),
                                  (LoginFailure.address, address, ADDRESS_LIMIT)):
         times = db.session.scalars(
             select(LoginFailure.created_at).where(column == value,
-                                                  LoginFailure.created_at > since)
+                                                  LoginFailure.created_at > since,
+                                                  LoginFailure.id != attempt.id)
             .order_by(LoginFailure.created_at.desc()).limit(limit)).all()
         if len(times) >= limit:
             waits.append(times[-1] + THROTTLE_WINDOW - utcnow())
@@ -112,8 +136,15 @@ def login() -> ResponseReturnValue:
     if form.validate_on_submit():
         username = form.username.data.strip()
         address = client_address()
-        wait = seconds_until_allowed(username, address)
+        # Written and committed before anything is counted or checked: of many attempts
+        # sent at once, each counts the others, and at most the limit check a password.
+        attempt = LoginFailure(username=username, address=address)
+        db.session.add(attempt)
+        db.session.commit()
+        wait = seconds_until_allowed(username, address, attempt)
         if wait:
+            db.session.delete(attempt)  # a refused attempt checked nothing
+            db.session.commit()
             error = _("Too many failed attempts: try again in %(seconds)s s.", seconds=wait)
             status = 429
         else:
@@ -121,12 +152,10 @@ def login() -> ResponseReturnValue:
             if user is not None and user.active and user.check_password(form.password.data):
                 db.session.execute(delete(LoginFailure).where(
                     LoginFailure.username == username))
-                login_user(user)
+                sign_in(user)
                 audit("user.login", user.username, user=user, address=address)
                 db.session.commit()
                 return redirect(safe_next(request.args.get("next"), user))
-            db.session.add(LoginFailure(username=username, address=address))
-            db.session.commit()
             error = _("Wrong account or password.")
             status = 401
     elif request.method == "POST":
@@ -136,41 +165,16 @@ def login() -> ResponseReturnValue:
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
+    """End this session on the server too: a copy of the cookie opens nothing after it."""
+    if current_user.is_authenticated:
+        end_session(current_user.get_id())
+        audit("user.logout", current_user.username, user=current_user)
+        db.session.commit()
     logout_user()
     return redirect(url_for("public.index"))
 
 
 # --- sign-in links (QR cards) -------------------------------------------------------------
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def create_sign_in_link(user: User, hours: int, actor: str) -> str:
-    """A new sign-in token for `user`, valid for `hours`; only its hash is kept."""
-    token = secrets.token_urlsafe(24)
-    db.session.add(SignInLink(user=user, token_hash=token_hash(token),
-                              expires_at=utcnow() + timedelta(hours=hours)))
-    audit("link.create", actor, user=user, hours=hours)
-    return token
-
-
-def revoke_sign_in_links(user: User, actor: str) -> int:
-    links = db.session.scalars(select(SignInLink).where(
-        SignInLink.user_id == user.id, SignInLink.revoked_at.is_(None))).all()
-    for link in links:
-        link.revoked_at = utcnow()
-    audit("link.revoke", actor, user=user, count=len(links))
-    return len(links)
-
-
-def valid_link(token: str) -> SignInLink | None:
-    link = db.session.scalar(select(SignInLink).where(SignInLink.token_hash == token_hash(token)))
-    if link is None or link.revoked_at is not None or link.expires_at <= utcnow() \
-            or not link.user.active:
-        return None
-    return link
-
 
 @bp.route("/login/link/<token>", methods=["GET", "POST"])
 def link_login(token: str) -> ResponseReturnValue:
@@ -179,12 +183,16 @@ def link_login(token: str) -> ResponseReturnValue:
     if link is None:
         return render_template("link_login.html", link=None), 404
     if request.method == "POST":
-        login_user(link.user)
+        sign_in(link.user, link)
         audit("user.login", link.user.username, user=link.user, via="link",
               address=client_address())
         db.session.commit()
         return redirect(url_for(HOME.get(link.user.role, "public.index")))
     return render_template("link_login.html", link=link)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals["can"] = lambda action, event: policy.can(action, event, current_user)
 
 
 def qr_svg(url: str) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 import segno
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, to_user_timezone
 from flask_babel import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_LEFT
@@ -30,8 +30,9 @@ from reportlab.platypus import (
 )
 
 from .exports import sheet_columns, sheet_rows, sheet_title
-from .labels import label
-from .results import EventResults
+from ..labels import label
+from ..operations.certificates import Issued
+from ..queries.results import EventResults
 
 FONT = "STSong-Light"
 INK = colors.HexColor("#1b2430")
@@ -304,3 +305,16 @@ def certificates_pdf(certificates: Sequence[CertificatePage],
         page.showPage()
     page.save()
     return buffer.getvalue()
+
+
+def certificate_pages(issued: Issued) -> list[CertificatePage]:
+    event = issued.results.event
+    pages = []
+    for certificate in issued.certificates:
+        entry = certificate.entry
+        pages.append(CertificatePage(
+            token=certificate.token, name=entry.contestant.name,
+            delegation=entry.delegation or "", unit=entry.contestant.unit or "",
+            event=event.name, award=certificate.award, competition=event.competition.name,
+            issued=to_user_timezone(certificate.created_at).date()))
+    return pages

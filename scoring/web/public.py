@@ -7,9 +7,9 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from .auth import local_target
-from .extensions import db
-from .i18n import LOCALES
-from .models import Competition
+from ..extensions import db
+from ..i18n import LOCALES
+from ..models import Competition
 
 bp = Blueprint("public", __name__)
 

@@ -1,0 +1,226 @@
+"""What people type and files hold, checked: marks, times, contestants' details, free text,
+and the records the operations take. No database and no Flask beyond the translations, so
+the console's forms, the file readers and the command line check alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from flask_babel import gettext as _
+
+from . import rules
+
+# Characters a name or a label never holds: C0 and C1 controls, bidirectional overrides and
+# isolates (U+202A-E, U+2066-9: they reorder what is shown, "‮gnp.exe"), zero-width characters
+# and the BOM (they make two equal-looking names differ), the line and paragraph separators.
+UNSEEN = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069"
+                    "\ufeff\ufff9-\ufffb]")
+
+
+def text_problem(text: str, limit: int | None = None) -> str | None:
+    """Why `text` (a name, a unit, a delegation, a code...) cannot be stored, or None."""
+    if limit is not None and len(text) > limit:
+        return _("longer than %(limit)s characters", limit=limit)
+    if UNSEEN.search(text):
+        return _("contains a line break, a control character or an invisible character")
+    return None
+
+
+def normal_mark(value: Decimal) -> Decimal:
+    """A mark as stored and shown: -0 is 0, no trailing zeros (40.00000 is 40), no exponent."""
+    value = value.normalize() + 0  # "+ 0" turns -0 into 0
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value
+
+
+# --- contestants ------------------------------------------------------------------------
+
+CONTESTANT_COLUMNS = {
+    "bib": "参赛号", "name": "姓名", "gender": "性别", "id_number": "身份证号",
+    "unit": "工作单位", "delegation": "代表队", "phone": "手机号",
+}
+GENDERS = {"男": "M", "女": "F", "m": "M", "f": "F", "male": "M", "female": "F"}
+BIB_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,19}$")
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK = "10X98765432"
+
+
+def id_number_problem(number: str) -> str | None:
+    """Why `number` is not a valid 18-character PRC resident ID number, or None."""
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", number):
+        return _("an ID number has 17 digits and a check digit (0–9 or X)")
+    try:
+        dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return _("the date of birth in the ID number (%(date)s) is not a date",
+                 date=number[6:14])
+    expected = ID_CHECK[sum(int(digit) * weight
+                            for digit, weight in zip(number, ID_WEIGHTS)) % 11]
+    if number[17] != expected:
+        return _("the check digit is wrong (the last character should be %(expected)s)",
+                 expected=expected)
+    return None
+
+
+def id_check_digit(first17: str) -> str:
+    return ID_CHECK[sum(int(digit) * weight for digit, weight in zip(first17, ID_WEIGHTS)) % 11]
+
+
+@dataclass
+class ContestantRow:
+    row: int
+    bib: str
+    name: str
+    gender: str | None
+    id_number: str | None
+    unit: str | None
+    delegation: str | None
+    phone: str | None
+    # The file's columns (key -> header as written): a column the file lacks changes nothing.
+    columns: dict[str, str] = field(default_factory=lambda: dict(CONTESTANT_COLUMNS))
+
+
+def check_contestant(values: dict[str, str]) -> tuple[dict[str, str | None], dict[str, str]]:
+    """One contestant's fields (bib, name, gender, id_number, unit, delegation, phone) as
+    typed: the clean values, and the problem of each field that has one. Used by the file
+    import and by the console's form alike."""
+    clean: dict[str, str | None] = {}
+    problems: dict[str, str] = {}
+    bib = values.get("bib", "").strip()
+    if not bib:
+        problems["bib"] = _("the bib is empty")
+    elif not BIB_PATTERN.match(bib):
+        problems["bib"] = _(
+            "a bib is a letter or digit followed by letters, digits, - or _ (at most 20)")
+    clean["bib"] = bib
+    name = values.get("name", "").strip()
+    if not name:
+        problems["name"] = _("the name is empty")
+    for key, limit in (("name", 100), ("unit", 200), ("delegation", 100)):
+        text = values.get(key, "").strip()
+        problem = text_problem(text, limit)
+        if problem:
+            problems[key] = problem
+        clean[key] = text or None
+    gender_text = values.get("gender", "").strip()
+    clean["gender"] = GENDERS.get(gender_text.lower()) if gender_text else None
+    if gender_text and clean["gender"] is None:
+        problems["gender"] = _("“%(value)s” is not a gender (男, 女, M or F)", value=gender_text)
+    id_number = values.get("id_number", "").upper().replace(" ", "").strip() or None
+    if id_number and "E+" in id_number:
+        problems["id_number"] = _(
+            "Excel stored this ID number as a number and lost its last digits: format "
+            "the column as text and type it again")
+    elif id_number:
+        problem = id_number_problem(id_number)
+        if problem:
+            problems["id_number"] = problem
+    clean["id_number"] = id_number
+    phone = re.sub(r"[\s-]", "", values.get("phone", "")).removeprefix("+86") or None
+    if phone and not re.fullmatch(r"1[0-9]{10}", phone):
+        problems["phone"] = _("a mobile number has 11 digits and begins with 1")
+    clean["phone"] = phone
+    return clean, problems
+
+
+def bib_finder(bibs: Iterable[str]) -> Callable[[str], str | None]:
+    """Find a registered bib as typed, or as Excel shows it after eating leading zeros
+    ("03" typed in a number cell becomes 3), when that is unambiguous."""
+    registered = set(bibs)
+    by_number: dict[str, list[str]] = {}
+    for bib in registered:
+        if bib.isdigit():
+            by_number.setdefault(bib.lstrip("0"), []).append(bib)
+
+    def find(text: str) -> str | None:
+        if text in registered:
+            return text
+        candidates = by_number.get(text.lstrip("0"), []) if text.isdigit() else []
+        return candidates[0] if len(candidates) == 1 else None
+
+    return find
+
+
+def mark_problem(problem: str | None, criterion: rules.CriterionRule) -> str | None:
+    """The person's reason for a rules.check_mark problem code."""
+    if problem is None:
+        return None
+    messages: dict[str, Callable[[], str]] = {
+        "not_a_number": lambda: _("not a number"),
+        "below_zero": lambda: _("below 0"),
+        "above_max": lambda: _("above the maximum %(max)s", max=criterion.max),
+        "off_step": lambda: _("not a multiple of the step %(step)s", step=criterion.step),
+        "too_precise": lambda: _("more than 4 decimal places"),
+    }
+    return messages[problem]()
+
+
+def parse_mark(text: str, criterion: rules.CriterionRule) -> tuple[Decimal | None, str | None]:
+    """A typed mark as a Decimal, or the reason it is not one (empty, NaN, 1e3, 12,5...)."""
+    text = text.strip()
+    if not text:
+        return None, _("the mark is empty")
+    try:
+        value = rules.parse_decimal(text)
+    except (ValueError, ArithmeticError):
+        return None, _("“%(value)s” is not a number", value=text)
+    problem = mark_problem(rules.check_mark(criterion, value), criterion)
+    return (None, problem) if problem else (normal_mark(value), None)
+
+
+@dataclass
+class ScoreRow:
+    row: int
+    bib: str
+    criterion: str
+    judge: str
+    score: Decimal
+
+
+MAX_TIME = 7 * 24 * 3600  # no task of a skills competition lasts a week
+
+
+def parse_time(text: str) -> int:
+    """Seconds from "9000", "mm:ss" or "h:mm:ss"; ValueError otherwise."""
+    parts = text.strip().split(":")
+    if not all(part.isdigit() and part.isascii() for part in parts) or len(parts) > 3:
+        raise ValueError(text)
+    numbers = [int(part) for part in parts]
+    if any(number >= 60 for number in numbers[1:]):
+        raise ValueError(text)
+    seconds = 0
+    for number in numbers:
+        seconds = seconds * 60 + number
+    if seconds > MAX_TIME:
+        raise ValueError(text)
+    return seconds
+
+
+def format_time(seconds: int | None) -> str:
+    if seconds is None:
+        return ""
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
+
+
+@dataclass
+class EntryRow:
+    row: int
+    bib: str
+    status: str | None
+    time: int | None
+
+
+
+@dataclass(frozen=True)
+class SchemeFile:
+    """A checked scheme: the rules' view plus what only the database keeps."""
+
+    scheme: rules.Scheme
+    competition: str | None
+    weights: dict[str, str]  # criterion code -> the weight as written ("0.3", "7/30")
+    shares: list[str | None]  # per award tier, the share as written

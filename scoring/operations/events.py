@@ -1,0 +1,250 @@
+"""Writes on events: the scheme, the draw, the lifecycle (one way to change state) and the
+public board's visibility, and who is the event's chief judge."""
+
+from __future__ import annotations
+
+import json
+import random
+import secrets
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from .. import rules
+from ..policy import NEXT_STATE
+from ..extensions import db
+from ..inputs import SchemeFile
+from ..models import (
+    Assignment, AwardTierRow, Competition, Criterion, Entry, Event, EventStaff, Section, User,
+    utcnow,
+)
+from ..problems import InputError, Problem
+from ..queries.results import public_snapshot
+from . import audit, bump_results, event_has_marks, lock_event, require
+
+DEFAULT_COMPETITION = "技能竞赛"
+MAX_SEED = 2**62 - 1  # a draw's seed, typed or given on the command line
+BLIND_ALPHABET = "ACDEFHJKLMNPRTUVWXY"  # no letters that read as digits (B8, I1, O0, S5, Z2)
+
+
+# --- events -----------------------------------------------------------------------------
+
+def import_scheme(checked: SchemeFile, actor: str, filename: str,
+                  user: User | None = None) -> tuple[Event, bool]:
+    """Create the event of a scheme file, or update it while it has no marks."""
+    scheme = checked.scheme
+    if not scheme.criteria:
+        raise InputError(Problem(_("a scheme needs at least one criterion"), file=filename,
+                                 field="criteria"))
+    event = db.session.scalar(select(Event).where(Event.code == scheme.code))
+    created = event is None
+    if event is not None:
+        lock_event(event)
+        require("edit_scheme", event, user, file=filename)
+    if event is None:
+        competition_name = checked.competition or DEFAULT_COMPETITION
+        competition = db.session.scalar(
+            select(Competition).where(Competition.name == competition_name))
+        if competition is None:
+            competition = Competition(name=competition_name)
+            db.session.add(competition)
+        event = Event(code=scheme.code, competition=competition, state="setup",
+                      visibility="hidden", results_version=1)
+        db.session.add(event)
+    elif event_has_marks(event):
+        raise InputError(Problem(_(
+            "event %(code)s already has marks: its scheme can no longer be replaced",
+            code=scheme.code), file=filename))
+    event.name = scheme.name
+    event.decimals = scheme.decimals
+    event.rounding = scheme.rounding
+    event.award_rounding = scheme.award_rounding
+    event.tie_break = list(scheme.tie_break)
+    event.team_best_n = scheme.team_best_n
+
+    # Sections and criteria keep their rows (criteria their judges) when their code stays.
+    with db.session.no_autoflush:
+        old_sections = {section.code: section for section in event.sections}
+        old_criteria = {criterion.code: criterion for criterion in event.criteria}
+        sections = {}
+        for position, rule in enumerate(scheme.sections):
+            section = old_sections.get(rule.code) or Section(code=rule.code)
+            section.name, section.position = rule.name, position
+            sections[rule.code] = section
+        criteria = []
+        for position, rule in enumerate(scheme.criteria):
+            criterion = old_criteria.pop(rule.code, None) or Criterion(code=rule.code)
+            criterion.name = rule.name
+            criterion.section = sections.get(rule.section)
+            criterion.position = position
+            criterion.max_value = rule.max
+            criterion.step = rule.step
+            criterion.weight = checked.weights[rule.code]
+            criterion.judges = rule.judges
+            criterion.aggregate = rule.aggregate
+            criterion.kind = rule.kind
+            criterion.max_spread = rule.max_spread
+            criteria.append(criterion)
+        for removed in old_criteria.values():
+            db.session.execute(Assignment.__table__.delete().where(
+                Assignment.criterion_id == removed.id))
+        event.criteria = criteria
+        event.sections = list(sections.values())
+    event.awards = [
+        AwardTierRow(position=position, name=tier.name, share=share, count=tier.count,
+                     min_total=tier.min_total)
+        for position, (tier, share) in enumerate(zip(scheme.awards, checked.shares))
+    ]
+    db.session.flush()
+    audit("event.create" if created else "event.update", actor, event, file=filename)
+    bump_results(event)
+    return event, created
+
+
+# --- the draw ---------------------------------------------------------------------------
+
+def draw_lots(event: Event, actor: str, seed: int | None = None, user: User | None = None) -> int:
+    """Stations, order and blind codes for every entry, from a recorded seed.
+
+    The same seed and the same bibs give the same draw: the entries are taken in bib order
+    and shuffled by a random.Random(seed), so anyone can re-run it to check it.
+    """
+    lock_event(event)
+    if event.state == "setup":
+        raise InputError(Problem(_("event %(code)s has no contestants to draw",
+                                   code=event.code)))
+    require("draw", event, user)
+    if event_has_marks(event):
+        raise InputError(Problem(_(
+            "event %(code)s has started scoring: lots can no longer be drawn",
+            code=event.code)))
+    entries = sorted(event.entries, key=lambda entry: rules.natural_key(entry.bib))
+    if not entries:
+        raise InputError(Problem(_("event %(code)s has no contestants to draw",
+                                   code=event.code)))
+    if seed is None:
+        seed = secrets.randbelow(10**9)
+    result = draw_result([entry.bib for entry in entries], seed)
+    for entry in entries:
+        entry.blind_code = None
+    db.session.flush()  # free the old blind codes before the unique constraint sees new ones
+    for entry in entries:
+        entry.station, entry.draw_order, entry.blind_code = result[entry.bib]
+    event.draw_seed = seed
+    event.drawn_at = utcnow()
+    event.state = "drawn"
+    db.session.flush()
+    audit("draw", actor, event, seed=seed, result={
+        bib: {"station": station, "order": order, "blind_code": code}
+        for bib, (station, order, code) in result.items()})
+    return seed
+
+
+def draw_result(bibs: list[str], seed: int) -> dict[str, tuple[int, int, str]]:
+    """bib -> (station, order, blind code), the same for the same bibs and seed."""
+    generator = random.Random(seed)
+    count = len(bibs)
+    stations = list(range(1, count + 1))
+    generator.shuffle(stations)
+    orders = list(range(1, count + 1))
+    generator.shuffle(orders)
+    codes: set[str] = set()
+    result = {}
+    for bib, station, order in zip(bibs, stations, orders):
+        code = ""
+        while not code or code in codes:
+            code = "".join(generator.choice(BLIND_ALPHABET) for _ in range(2)) + str(
+                generator.randrange(100, 1000))
+        codes.add(code)
+        result[bib] = (station, order, code)
+    return result
+
+
+# --- the lifecycle and the board -----------------------------------------------------------
+
+def change_state(event: Event, action: str, actor: str, user: User | None = None,
+                 reason: str = "") -> None:
+    """open (scoring), lock, publish or reopen (with a reason) an event: the one way its
+    state changes, serialised with judges' saves (see lock_event) and recorded."""
+    if action not in ("open", "lock", "publish", "reopen"):
+        raise InputError(Problem(_("Unknown action.")))
+    lock_event(event)
+    require(action, event, user)
+    reason = reason.strip()
+    if action == "reopen" and not reason:
+        raise InputError(Problem(_("Reopening needs a reason."), field="reason"))
+    if action == "open":
+        unsealed = db.session.scalar(select(Entry.bib).where(
+            Entry.event_id == event.id, Entry.blind_code.is_(None)).limit(1))
+        if unsealed is not None:
+            raise InputError(Problem(_(
+                "Contestant %(bib)s has no blind code: draw lots again before scoring opens.",
+                bib=unsealed)))
+    old = event.state
+    event.state = NEXT_STATE[action]
+    if action == "publish":
+        event.visibility = "published"
+        event.frozen_at = event.frozen_json = None
+    elif action == "reopen" and event.visibility == "published":
+        event.visibility = "live"
+    audit("event.state", actor, event, user=user, step=action, old=old, new=event.state,
+          reason=reason or None)
+    bump_results(event)
+    db.session.flush()
+
+
+def set_visibility(event: Event, visibility: str, actor: str, user: User | None = None) -> None:
+    """Hide the board, show it live, freeze it as it is now, or publish the final results
+    (which is the lifecycle's `publish`)."""
+    if visibility not in ("hidden", "live", "frozen", "published"):
+        raise InputError(Problem(_("the board is hidden, live, frozen or published"),
+                                 field="VISIBILITY"))
+    if visibility == "published":
+        if event.state != "published":
+            change_state(event, "publish", actor, user)
+        return
+    lock_event(event)
+    require("visibility", event, user)
+    old = event.visibility
+    event.visibility = visibility
+    if visibility == "frozen":
+        event.frozen_at = utcnow()
+        event.frozen_json = json.dumps(public_snapshot(event), ensure_ascii=False)
+    else:
+        event.frozen_at = event.frozen_json = None
+    audit("board.visibility", actor, event, user=user, old=old, new=visibility)
+    bump_results(event)
+    db.session.flush()
+
+
+def appoint_chief(event: Event, chief: User, actor: str, user: User | None = None) -> bool:
+    """Make `chief` (a chief judge's account) the chief judge of `event`; before scoring
+    opens only, so that nobody can be made chief mid-event to correct marks. Returns whether
+    anything changed."""
+    require("appoint", event, user, field="chief")
+    if chief.role != "chief" or not chief.active:
+        raise InputError(Problem(_("“%(name)s” is not a chief judge's account",
+                                   name=chief.username), field="chief"))
+    if event.id in chief.chief_of:
+        return False
+    db.session.add(EventStaff(event_id=event.id, user_id=chief.id, role="chief"))
+    chief.__dict__.pop("_chief_of", None)
+    audit("event.chief", actor, event, user=user, chief=chief.username)
+    db.session.flush()
+    return True
+
+
+def rename_scheme(event: Event, scheme: rules.Scheme, actor: str,
+                  user: User | None = None) -> None:
+    """Change what cannot change a result once marks exist: names and the spread limit."""
+    lock_event(event)
+    require("rename_scheme", event, user)
+    event.name = scheme.name
+    for section, rule in zip(event.sections, scheme.sections):
+        section.name = rule.name
+    for criterion, criterion_rule in zip(event.criteria, scheme.criteria):
+        criterion.name = criterion_rule.name
+        criterion.max_spread = criterion_rule.max_spread
+    audit("event.rename", actor, event)
+    bump_results(event)
+    db.session.flush()

@@ -1,0 +1,240 @@
+"""Writes on marks: a judge's save, the sign-off, the chief judge's correction, imports.
+
+A save carries a token made by the page (a retry of the same save is recognised and makes no
+second revision; the token counts only for the same judge, entry and criterion) and the
+version of the mark the page showed (a save over a version the page never saw is a conflict,
+shown to the judge with both values, never an overwrite). Every save first takes the event's
+lock (operations.lock_event), so it cannot land after the chief judge locks the event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from .. import policy
+from ..extensions import db
+from ..inputs import ScoreRow, parse_mark
+from ..models import Criterion, Entry, Event, Mark, MarkRevision, SignOff, User, utcnow
+from ..problems import InputError, Problem
+from ..queries.marks import is_signed, judge_progress, marked_by, panel
+from . import audit, bump_results, lock_event, require
+
+
+@dataclass
+class Outcome:
+    """What a save did: `state` is saved, invalid, conflict or refused."""
+
+    state: str
+    mark: Mark | None
+    message: str | None = None
+    typed: str | None = None  # what the judge typed, shown again when it was not saved
+
+
+def import_scores(event: Event, rows: list[ScoreRow], actor: str, filename: str,
+                  user: User | None = None) -> int:
+    """Enter marks from a file; an existing (bib, criterion, judge) mark is replaced and its
+    old value kept in the mark's revisions. Opens scoring if it was not open yet."""
+    lock_event(event)
+    require("import_scores", event, user, file=filename)
+    entries = {entry.bib: entry for entry in db.session.scalars(
+        select(Entry).where(Entry.event_id == event.id))}
+    criteria = {criterion.code: criterion for criterion in event.criteria}
+    existing = {(mark.entry_id, mark.criterion_id, mark.judge): mark
+                for mark in db.session.scalars(
+                    select(Mark).join(Entry).where(Entry.event_id == event.id))}
+    users = {user.username: user for user in db.session.scalars(
+        select(User).where(User.username.in_({row.judge for row in rows})))}
+    # One judge too many would silently enter the mean: refuse it instead.
+    judges: dict[tuple[int, int], set[str]] = {}
+    for entry_id, criterion_id, judge in existing:
+        judges.setdefault((entry_id, criterion_id), set()).add(judge)
+    problems = []
+    for row in rows:
+        entry, criterion = entries[row.bib], criteria[row.criterion]
+        marked = judges.setdefault((entry.id, criterion.id), set())
+        marked.add(row.judge)
+        if len(marked) > criterion.judges:
+            problems.append(Problem(_(
+                "criterion %(code)s takes %(count)s marks per contestant, but bib %(bib)s "
+                "would have %(marked)s (%(judges)s)", code=criterion.code,
+                count=criterion.judges, bib=row.bib, marked=len(marked),
+                judges=", ".join(sorted(marked))), file=filename, row=row.row))
+    if problems:
+        raise InputError(problems)
+    changed = 0
+    for row in rows:
+        entry, criterion = entries[row.bib], criteria[row.criterion]
+        mark = existing.get((entry.id, criterion.id, row.judge))
+        if mark is not None and mark.value == row.score:
+            continue
+        set_mark(entry, criterion, row.judge, row.score, source="import", actor=actor,
+                 user=users.get(row.judge), mark=mark, reason=filename)
+        changed += 1
+    if event.state != "scoring":
+        audit("event.state", actor, event, old=event.state, new="scoring", via=filename)
+        event.state = "scoring"
+    audit("scores.import", actor, event, file=filename, rows=len(rows), changed=changed)
+    bump_results(event)
+    db.session.flush()
+    return changed
+
+
+def set_mark(entry: Entry, criterion: Criterion, judge: str, value: Decimal, *, source: str,
+             actor: str, user: User | None = None, mark: Mark | None = None,
+             reason: str | None = None, client_token: str | None = None) -> Mark:
+    """Create or change one mark, with its revision. The caller has checked the value."""
+    if mark is None:
+        mark = Mark(entry=entry, criterion=criterion, judge=judge, value=value,
+                    user_id=user.id if user else None)
+        db.session.add(mark)
+        old = None
+    else:
+        old = mark.value
+        mark.value = value
+        mark.updated_at = utcnow()
+    db.session.add(MarkRevision(mark=mark, old_value=old, new_value=value,
+                                user_id=user.id if user else None, actor=actor, source=source,
+                                reason=reason, client_token=client_token))
+    return mark
+
+
+def current_mark(entry: Entry, criterion: Criterion, judge: str) -> Mark | None:
+    return db.session.scalar(select(Mark).where(
+        Mark.entry_id == entry.id, Mark.criterion_id == criterion.id, Mark.judge == judge))
+
+
+def token_owner(token: str | None) -> tuple[int, int, str] | None:
+    """The (entry, criterion, judge) whose save already used this token, if any: a token
+    counts as a retry only for the same judge, entry and criterion."""
+    if not token:
+        return None
+    found = db.session.execute(
+        select(Mark.entry_id, Mark.criterion_id, Mark.judge).join(MarkRevision)
+        .where(MarkRevision.client_token == token)).first()
+    return tuple(found) if found else None  # type: ignore[return-value]
+
+
+def save_judge_mark(user: User, event: Event, criterion: Criterion, entry: Entry, typed: str,
+                    token: str | None, seen_version: int | None) -> Outcome:
+    """Check and save one mark typed by a judge, and commit it; the caller has checked the
+    assignment. Serialised with the chief's lock and other saves on the event."""
+    lock_event(event)
+    mark = current_mark(entry, criterion, user.username)
+    owner = token_owner(token)
+    if owner == (entry.id, criterion.id, user.username):
+        return Outcome("saved", mark)  # a retry of a save that already arrived
+    if owner is not None:  # a token of another row or judge: never passes for a save
+        db.session.rollback()
+        return Outcome("invalid", mark, _("Reload the page."), typed)
+    refusal = policy.refusal("mark", event, user)
+    if refusal is None and is_signed(user, criterion):
+        refusal = _("You have signed this sheet: ask the chief judge to change a mark.")
+    if refusal is None:
+        refusal = policy.mark_refusal(user.username, user.delegation, panel(criterion),
+                                      entry.status, entry.delegation,
+                                      marked_by(entry, criterion), event.conflict_check)
+    if refusal:
+        db.session.rollback()
+        return Outcome("refused", mark, refusal, typed)
+    value, reason = parse_mark(typed, criterion.to_rule())
+    if reason or value is None:
+        db.session.rollback()
+        return Outcome("invalid", mark, reason, typed)
+    current = mark.version if mark else None
+    if seen_version != current:
+        db.session.rollback()
+        return conflict(mark, typed)
+    if mark is not None and mark.value == value:
+        db.session.rollback()
+        return Outcome("saved", mark)
+    mark = set_mark(entry, criterion, user.username, value, source="judge", actor=user.username,
+                    user=user, mark=mark, client_token=token)
+    bump_results(event)
+    try:
+        db.session.commit()
+    except (IntegrityError, StaleDataError):
+        # Another tab or a retry got there between our read and our write.
+        db.session.rollback()
+        mark = current_mark(entry, criterion, user.username)
+        owner = token_owner(token)
+        if owner == (entry.id, criterion.id, user.username):
+            return Outcome("saved", mark)
+        if owner is not None:
+            return Outcome("invalid", mark, _("Reload the page."), typed)
+        return conflict(mark, typed)
+    return Outcome("saved", mark)
+
+
+def conflict(mark: Mark | None, typed: str) -> Outcome:
+    if mark is None:  # the mark this page saw is gone: cannot happen, marks are never deleted
+        return Outcome("invalid", None, _("Reload the page."), typed)
+    return Outcome("conflict", mark, _(
+        "Changed elsewhere meanwhile: the saved mark is %(saved)s, you typed %(typed)s.",
+        saved=mark.value, typed=typed), typed)
+
+
+def sign_off(user: User, event: Event, criterion: Criterion) -> str | None:
+    """Sign the judge's sheet for a criterion and commit; the reason it cannot be signed, or
+    None."""
+    lock_event(event)
+    refusal = policy.refusal("sign", event, user)
+    if refusal is None and is_signed(user, criterion):
+        refusal = _("This sheet is already signed.")
+    if refusal is None:
+        done, expected = judge_progress(user, event, criterion)
+        if done < expected:
+            refusal = _("%(missing)s marks are still missing: a sheet is signed once complete.",
+                        missing=expected - done)
+    if refusal:
+        db.session.rollback()
+        return refusal
+    db.session.add(SignOff(user_id=user.id, criterion_id=criterion.id))
+    audit("sheet.sign", user.username, event, user=user, criterion=criterion.code,
+          marks=done)
+    db.session.commit()
+    return None
+
+
+def chief_correct(chief: User, event: Event, mark: Mark, typed: str, reason: str,
+                  seen_version: int | None) -> Outcome:
+    """The event's chief judge changes a mark (after sign-off or lock) with a mandatory
+    reason, and commits."""
+    lock_event(event)
+    refusal = policy.refusal("correct", event, chief)
+    if refusal:
+        db.session.rollback()
+        return Outcome("refused", mark, refusal, typed)
+    value, problem = parse_mark(typed, mark.criterion.to_rule())
+    reason = reason.strip()
+    db.session.refresh(mark)
+    refused = None
+    if problem or value is None:
+        refused = Outcome("invalid", mark, problem, typed)
+    elif not reason:
+        refused = Outcome("invalid", mark, _("A correction needs a reason."), typed)
+    elif seen_version != mark.version:
+        refused = conflict(mark, typed)
+    elif mark.value == value:
+        refused = Outcome("invalid", mark, _("The mark already has this value."), typed)
+    if refused is not None:
+        db.session.rollback()
+        return refused
+    old = mark.value
+    set_mark(mark.entry, mark.criterion, mark.judge, value, source="chief",
+             actor=chief.username, user=chief, mark=mark, reason=reason)
+    audit("mark.correct", chief.username, event, user=chief, entry=mark.entry,
+          criterion=mark.criterion.code, judge=mark.judge, old=str(old), new=str(value),
+          reason=reason)
+    bump_results(event)
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        return conflict(db.session.get(Mark, mark.id), typed)  # type: ignore[arg-type]
+    return Outcome("saved", mark)
