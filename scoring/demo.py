@@ -421,6 +421,7 @@ def simulate(rate: float, echo: Callable[[str], None], seed: int | None = None) 
         value = plausible_mark(rng, criterion, entry)
         outcome = save_judge_mark(user, event, criterion, entry, str(value),
                                   token=secrets.token_hex(16), seen_version=None)
+        db.session.commit() if outcome.changed else db.session.rollback()
         if outcome.state == "saved":
             saved += 1
             echo(_("%(judge)s: %(criterion)s %(code)s = %(value)s (%(left)s to go)",

@@ -22,10 +22,13 @@ UNSEEN = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069"
                     "\ufeff\ufff9-\ufffb]")
 
 
-def text_problem(text: str, limit: int | None = None) -> str | None:
-    """Why `text` (a name, a unit, a delegation, a code...) cannot be stored, or None."""
+def text_problem(text: str, limit: int | None = None, lines: bool = False) -> str | None:
+    """Why `text` (a name, a unit, a delegation, a code...) cannot be stored, or None;
+    `lines`: a reason or a note, which may hold line breaks and tabs."""
     if limit is not None and len(text) > limit:
         return _("longer than %(limit)s characters", limit=limit)
+    if lines:
+        text = text.replace("\r\n", "\n").replace("\n", " ").replace("\t", " ")
     if UNSEEN.search(text):
         return _("contains a line break, a control character or an invisible character")
     return None

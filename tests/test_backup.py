@@ -53,6 +53,7 @@ def judge_saving(schema: str, stop: threading.Event, saved: list[str]) -> None:
             outcome = marking.save_judge_mark(user, event, criterion, entry, value,
                                               token=f"t{number}",
                                               seen_version=mark.version if mark else None)
+            db.session.commit() if outcome.changed else db.session.rollback()
             if outcome.state == "saved":
                 saved.append(value)
             number += 1

@@ -205,6 +205,7 @@ def session_user(token: str) -> User | None:
         if link is None or link.revoked_at is not None:
             return None
     user.__dict__["_session_token"] = token
+    user.__dict__.pop("_chief_of", None)  # read afresh once per request
     return user
 
 

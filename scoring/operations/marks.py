@@ -14,12 +14,10 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
 from .. import policy
 from ..extensions import db
-from ..inputs import ScoreRow, parse_mark
+from ..inputs import ScoreRow, parse_mark, text_problem
 from ..models import Criterion, Entry, Event, Mark, MarkRevision, SignOff, User, utcnow
 from ..problems import InputError, Problem
 from ..queries.marks import is_signed, judge_progress, marked_by, panel
@@ -34,6 +32,7 @@ class Outcome:
     mark: Mark | None
     message: str | None = None
     typed: str | None = None  # what the judge typed, shown again when it was not saved
+    changed: bool = False  # a new revision was flushed: the caller commits it
 
 
 def import_scores(event: Event, rows: list[ScoreRow], actor: str, filename: str,
@@ -105,8 +104,10 @@ def set_mark(entry: Entry, criterion: Criterion, judge: str, value: Decimal, *, 
 
 
 def current_mark(entry: Entry, criterion: Criterion, judge: str) -> Mark | None:
+    """The mark as the database holds it now (read afresh, not from the session's map)."""
     return db.session.scalar(select(Mark).where(
-        Mark.entry_id == entry.id, Mark.criterion_id == criterion.id, Mark.judge == judge))
+        Mark.entry_id == entry.id, Mark.criterion_id == criterion.id, Mark.judge == judge)
+        .execution_options(populate_existing=True))
 
 
 def token_owner(token: str | None) -> tuple[int, int, str] | None:
@@ -122,15 +123,17 @@ def token_owner(token: str | None) -> tuple[int, int, str] | None:
 
 def save_judge_mark(user: User, event: Event, criterion: Criterion, entry: Entry, typed: str,
                     token: str | None, seen_version: int | None) -> Outcome:
-    """Check and save one mark typed by a judge, and commit it; the caller has checked the
-    assignment. Serialised with the chief's lock and other saves on the event."""
+    """Check one mark typed by a judge and, when it is to be saved, add it and flush; the
+    caller commits when the outcome is `saved` with `changed`, and rolls back otherwise. The
+    caller has checked the assignment. Serialised with the chief's lock and other saves on
+    the event (operations.lock_event), so the state and the marks read here hold until the
+    caller's commit."""
     lock_event(event)
     mark = current_mark(entry, criterion, user.username)
     owner = token_owner(token)
     if owner == (entry.id, criterion.id, user.username):
         return Outcome("saved", mark)  # a retry of a save that already arrived
     if owner is not None:  # a token of another row or judge: never passes for a save
-        db.session.rollback()
         return Outcome("invalid", mark, _("Reload the page."), typed)
     refusal = policy.refusal("mark", event, user)
     if refusal is None and is_signed(user, criterion):
@@ -140,35 +143,34 @@ def save_judge_mark(user: User, event: Event, criterion: Criterion, entry: Entry
                                       entry.status, entry.delegation,
                                       marked_by(entry, criterion), event.conflict_check)
     if refusal:
-        db.session.rollback()
         return Outcome("refused", mark, refusal, typed)
     value, reason = parse_mark(typed, criterion.to_rule())
     if reason or value is None:
-        db.session.rollback()
         return Outcome("invalid", mark, reason, typed)
     current = mark.version if mark else None
     if seen_version != current:
-        db.session.rollback()
         return conflict(mark, typed)
     if mark is not None and mark.value == value:
-        db.session.rollback()
         return Outcome("saved", mark)
     mark = set_mark(entry, criterion, user.username, value, source="judge", actor=user.username,
                     user=user, mark=mark, client_token=token)
     bump_results(event)
-    try:
-        db.session.commit()
-    except (IntegrityError, StaleDataError):
-        # Another tab or a retry got there between our read and our write.
-        db.session.rollback()
-        mark = current_mark(entry, criterion, user.username)
-        owner = token_owner(token)
-        if owner == (entry.id, criterion.id, user.username):
-            return Outcome("saved", mark)
-        if owner is not None:
-            return Outcome("invalid", mark, _("Reload the page."), typed)
-        return conflict(mark, typed)
-    return Outcome("saved", mark)
+    db.session.flush()
+    return Outcome("saved", mark, changed=True)
+
+
+def lost_race(user: User, entry: Entry, criterion: Criterion, token: str | None,
+              typed: str) -> Outcome:
+    """What a save became when its commit failed because another tab or a retry wrote the
+    mark first (the caller has rolled back): saved, if that was this very save; else a
+    conflict showing both values."""
+    mark = current_mark(entry, criterion, user.username)
+    owner = token_owner(token)
+    if owner == (entry.id, criterion.id, user.username):
+        return Outcome("saved", mark)
+    if owner is not None:
+        return Outcome("invalid", mark, _("Reload the page."), typed)
+    return conflict(mark, typed)
 
 
 def conflict(mark: Mark | None, typed: str) -> Outcome:
@@ -180,8 +182,8 @@ def conflict(mark: Mark | None, typed: str) -> Outcome:
 
 
 def sign_off(user: User, event: Event, criterion: Criterion) -> str | None:
-    """Sign the judge's sheet for a criterion and commit; the reason it cannot be signed, or
-    None."""
+    """Sign the judge's sheet for a criterion (added and flushed: the caller commits); the
+    reason it cannot be signed, or None."""
     lock_event(event)
     refusal = policy.refusal("sign", event, user)
     if refusal is None and is_signed(user, criterion):
@@ -192,39 +194,34 @@ def sign_off(user: User, event: Event, criterion: Criterion) -> str | None:
             refusal = _("%(missing)s marks are still missing: a sheet is signed once complete.",
                         missing=expected - done)
     if refusal:
-        db.session.rollback()
         return refusal
     db.session.add(SignOff(user_id=user.id, criterion_id=criterion.id))
     audit("sheet.sign", user.username, event, user=user, criterion=criterion.code,
           marks=done)
-    db.session.commit()
+    db.session.flush()
     return None
 
 
 def chief_correct(chief: User, event: Event, mark: Mark, typed: str, reason: str,
                   seen_version: int | None) -> Outcome:
     """The event's chief judge changes a mark (after sign-off or lock) with a mandatory
-    reason, and commits."""
+    reason; flushed when `saved`, and the caller commits."""
     lock_event(event)
     refusal = policy.refusal("correct", event, chief)
     if refusal:
-        db.session.rollback()
         return Outcome("refused", mark, refusal, typed)
     value, problem = parse_mark(typed, mark.criterion.to_rule())
     reason = reason.strip()
     db.session.refresh(mark)
-    refused = None
     if problem or value is None:
-        refused = Outcome("invalid", mark, problem, typed)
-    elif not reason:
-        refused = Outcome("invalid", mark, _("A correction needs a reason."), typed)
-    elif seen_version != mark.version:
-        refused = conflict(mark, typed)
-    elif mark.value == value:
-        refused = Outcome("invalid", mark, _("The mark already has this value."), typed)
-    if refused is not None:
-        db.session.rollback()
-        return refused
+        return Outcome("invalid", mark, problem, typed)
+    if not reason or text_problem(reason, 2000, lines=True):
+        return Outcome("invalid", mark, text_problem(reason, 2000, lines=True)
+                       or _("A correction needs a reason."), typed)
+    if seen_version != mark.version:
+        return conflict(mark, typed)
+    if mark.value == value:
+        return Outcome("invalid", mark, _("The mark already has this value."), typed)
     old = mark.value
     set_mark(mark.entry, mark.criterion, mark.judge, value, source="chief",
              actor=chief.username, user=chief, mark=mark, reason=reason)
@@ -232,9 +229,5 @@ def chief_correct(chief: User, event: Event, mark: Mark, typed: str, reason: str
           criterion=mark.criterion.code, judge=mark.judge, old=str(old), new=str(value),
           reason=reason)
     bump_results(event)
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        return conflict(db.session.get(Mark, mark.id), typed)  # type: ignore[arg-type]
-    return Outcome("saved", mark)
+    db.session.flush()
+    return Outcome("saved", mark, changed=True)

@@ -14,7 +14,9 @@ from datetime import timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, Response, abort, redirect, render_template, request, url_for
+from flask import (
+    Blueprint, Flask, Response, abort, g, redirect, render_template, request, url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -193,6 +195,14 @@ def link_login(token: str) -> ResponseReturnValue:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["can"] = lambda action, event: policy.can(action, event, current_user)
+
+    @app.before_request
+    def check_the_session_afresh() -> None:
+        # Flask-Login keeps the user, Flask-WTF the CSRF token, on `g`, which lives as long
+        # as the app context: a request that shares one (tests with two browsers) must still
+        # check its own session.
+        g.pop("_login_user", None)
+        g.pop(app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
 
 
 def qr_svg(url: str) -> str:

@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.exc import StaleDataError
 
 
 from ..extensions import db
@@ -73,9 +74,15 @@ def correct(event_code: str, mark_id: int) -> ResponseReturnValue:
     mark = mark_of_event(event, mark_id)
     outcome = None
     if request.method == "POST":
-        outcome = marking.chief_correct(current_user, event, mark, request.form.get("value", ""),
-                                        request.form.get("reason", "")[:2000],
-                                        parse_whole(request.form.get("version")))
+        try:
+            outcome = marking.chief_correct(current_user, event, mark,
+                                            request.form.get("value", ""),
+                                            request.form.get("reason", "")[:2001],
+                                            parse_whole(request.form.get("version")))
+            db.session.commit() if outcome.changed else db.session.rollback()
+        except StaleDataError:  # changed by someone else between the read and the write
+            db.session.rollback()
+            outcome = marking.conflict(db.session.get(Mark, mark.id), request.form.get("value", ""))
     return render_template("chief/_correct.html", event=event, mark=mark, outcome=outcome,
                            reason=request.form.get("reason", ""))
 

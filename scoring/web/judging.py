@@ -6,6 +6,8 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from .. import policy
 from ..extensions import db
@@ -144,10 +146,15 @@ def seen_version(text: str) -> int | None:
 def save(event_code: str, criterion_code: str, entry_id: int) -> ResponseReturnValue:
     event, criterion = assigned_criterion(event_code, criterion_code)
     entry = marked_entry(event, entry_id)
-    outcome = marking.save_judge_mark(
-        current_user, event, criterion, entry, request.form.get("value", ""),
-        token=(request.form.get("token") or "")[:64] or None,
-        seen_version=seen_version(request.form.get("version", "")))
+    typed, token = request.form.get("value", ""), (request.form.get("token") or "")[:64] or None
+    try:
+        outcome = marking.save_judge_mark(
+            current_user, event, criterion, entry, typed, token=token,
+            seen_version=seen_version(request.form.get("version", "")))
+        db.session.commit() if outcome.changed else db.session.rollback()
+    except (IntegrityError, StaleDataError):  # another tab or a retry wrote it first
+        db.session.rollback()
+        outcome = marking.lost_race(current_user, entry, criterion, token, typed)
     view = "entry" if request.form.get("view") == "entry" else "sheet"
     page = render_template("judge/_row.html", view=view, event=event, disabled=False,
                            row=row(event, criterion, entry, outcome.mark, outcome))
@@ -169,6 +176,7 @@ def progress_view(event_code: str, criterion_code: str) -> ResponseReturnValue:
 def sign(event_code: str, criterion_code: str) -> ResponseReturnValue:
     event, criterion = assigned_criterion(event_code, criterion_code)
     problem = marking.sign_off(current_user, event, criterion)
+    db.session.commit() if problem is None else db.session.rollback()
     context = sheet_context(event, criterion)
     return render_template("judge/sheet.html", sign_problem=problem, **context), \
         (200 if problem is None else 409)

@@ -1,0 +1,343 @@
+"""One policy decides who may change what, and when: the holes it closed, each tried the way
+a judge, an organiser or an attacker found it (HTTP, the command line, real parallel
+requests)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskCliRunner, FlaskClient
+from sqlalchemy import func, select
+
+from scoring import policy
+from scoring.extensions import db
+from scoring.models import AuditEvent, Certificate, Entry, Event, Mark, MarkRevision, User
+from scoring.queries.results import event_results
+
+from .judging_helpers import PASSWORD, Judged, csrf_token, marks_of, save, set_up_event, sign_in
+from .test_cli import EXAMPLE_B, run
+
+
+@pytest.fixture
+def judged(runner: FlaskCliRunner, tmp_path: Path) -> Judged:
+    return set_up_event(runner, tmp_path)
+
+
+def fresh(event: Event) -> Event:
+    db.session.expire_all()
+    return db.session.get(Event, event.id)  # type: ignore[return-value]
+
+
+def sign_out(client: FlaskClient, token: str) -> None:
+    client.post("/logout", data={"csrf_token": token})
+
+
+# --- the state table ----------------------------------------------------------------------
+
+def test_every_action_names_real_states_and_roles() -> None:
+    for action, (states, who) in policy.ACTIONS.items():
+        assert states <= set(policy.STATES), action
+        assert who <= {"organiser", "chief", "judge"}, action
+    # Marks are entered only in scoring; after the lock only the chief's correction.
+    changes_results = ("register", "change_entry", "assign", "import_scores", "mark", "draw")
+    for action in changes_results:
+        assert not policy.ACTIONS[action][0] & policy.CLOSED, action
+    assert policy.ACTIONS["mark"][0] == {"scoring"}
+    assert policy.ACTIONS["correct"][0] == {"scoring", "locked"}
+
+
+def test_one_way_to_lock_whoever_locks(client: FlaskClient, runner: FlaskCliRunner,
+                                       judged: Judged) -> None:
+    token = sign_in(client, "chief")
+    assert client.post("/chief/J/lock", data={"csrf_token": token}).status_code == 200
+    sign_out(client, token)
+    token = sign_in(client, "boss")
+    client.post("/admin/events/J/state", data={"csrf_token": token, "action": "reopen",
+                                                 "reason": "复核"})
+    client.post("/admin/events/J/state", data={"csrf_token": token, "action": "lock"})
+    records = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action.in_(("event.state", "event.lock"))).order_by(AuditEvent.id)).all()
+    assert [(r.action, r.actor, r.details["step"], r.details["new"]) for r in records] == [
+        ("event.state", "chief", "lock", "locked"), ("event.state", "boss", "reopen", "scoring"),
+        ("event.state", "boss", "lock", "locked")]
+    assert fresh(judged.event).state == "locked"
+
+
+# --- the number of judges per contestant ----------------------------------------------------
+
+def test_a_judge_beyond_the_schemes_number_cannot_add_a_mark(
+        client: FlaskClient, runner: FlaskCliRunner, judged: Judged) -> None:
+    """R takes one mark per contestant; a second judge assigned to it used to save a 0 and
+    halve the contestant's mark (16.00 -> 8.00). The file import refused it; now the web does."""
+    run(runner, "judge", "assign", "J", "judge1", "R")
+    entry = judged.entries[0]
+    token = sign_in(client, "judge2")
+    assert "state-saved" in save(client, token, entry, "16", criterion="R").get_data(
+        as_text=True)
+    sign_out(client, token)
+    token = sign_in(client, "judge1")
+    page = save(client, token, entry, "0", criterion="R").get_data(as_text=True)
+    assert "state-refused" in page and "已有规定的 1 个分数" in page
+    assert marks_of(entry, "R") == {"judge2": "16"}
+    # judge1 owes nothing on R for that contestant: their count and the sheet agree.
+    done, expected = map(int, client.get("/judge/J/R/progress").get_data(
+        as_text=True).split(" / "))
+    assert done == 0 and expected == len(judged.entries) - 1
+    # The file import refuses the same.
+    marks = Path(runner.app.instance_path) / "second.csv"
+    marks.write_text(f"bib,criterion,judge,score\n{entry.bib},R,judge1,0\n", encoding="utf-8")
+    assert "takes 1 marks per contestant" in run(runner, "scores", "import", "J", marks,
+                                                  ok=False)
+
+
+# --- nothing that changes results changes after the lock -------------------------------------
+
+def test_after_the_lock_nothing_that_changes_results_changes(
+        client: FlaskClient, runner: FlaskCliRunner, judged: Judged, tmp_path: Path) -> None:
+    token = sign_in(client, "judge2")
+    for entry in judged.entries:
+        save(client, token, entry, "20", criterion="R")
+    sign_out(client, token)
+    token = sign_in(client, "boss")
+    client.post("/admin/events/J/state", data={"csrf_token": token, "action": "lock"})
+    assert fresh(judged.event).state == "locked"
+    entry = judged.entries[0]
+    person = entry.contestant
+    before = (entry.delegation, entry.status, entry.time_used)
+    base = {"csrf_token": token, "name": person.name, "gender": "", "id_number": "",
+            "unit": "", "phone": "", "status": "ok", "status_reason": "", "time": ""}
+    response = client.post(f"/admin/events/J/entries/{entry.id}",
+                           data=base | {"delegation": "别的代表队"})
+    assert response.status_code == 422 and "已锁定" in response.get_data(as_text=True)
+    response = client.post(f"/admin/events/J/entries/{entry.id}",
+                           data=base | {"delegation": entry.delegation or "",
+                                        "status": "dq", "status_reason": "x"})
+    assert response.status_code == 422
+    db.session.expire_all()
+    entry = db.session.get(Entry, entry.id)
+    assert (entry.delegation, entry.status, entry.time_used) == before
+    # A name is not a result: it may still be corrected (for the certificates).
+    response = client.post(f"/admin/events/J/entries/{entry.id}",
+                           data=base | {"delegation": entry.delegation or "",
+                                        "name": "王强强"})
+    assert response.status_code == 302
+    # The command line and the files are held to the same table.
+    moved = tmp_path / "moved.csv"
+    moved.write_text(f"参赛号,姓名,代表队\n{entry.bib},王强强,别的代表队\n", encoding="utf-8")
+    assert "locked" in run(runner, "contestants", "import", "J", moved, ok=False)
+    new = tmp_path / "new.csv"
+    new.write_text("参赛号,姓名\n99,新人\n", encoding="utf-8")
+    assert "before scoring opens" in run(runner, "contestants", "import", "J", new, ok=False)
+    status = tmp_path / "status.csv"
+    status.write_text(f"bib,status\n{entry.bib},dq\n", encoding="utf-8")
+    assert "locked" in run(runner, "entries", "update", "J", status, ok=False)
+    assert "locked" in run(runner, "judge", "assign", "J", "judge1", "R", ok=False)
+    db.session.expire_all()
+    assert db.session.get(Entry, entry.id).delegation == before[0]
+
+
+def test_a_published_delegation_does_not_move_the_team_ranking(
+        client: FlaskClient, runner: FlaskCliRunner, judged: Judged) -> None:
+    token = sign_in(client, "boss")
+    for action in ("lock", "publish"):
+        client.post("/admin/events/J/state", data={"csrf_token": token, "action": action})
+    assert fresh(judged.event).state == "published"
+    teams = client.get("/api/events/J/teams").json["teams"]
+    entry = judged.entries[0]
+    response = client.post(f"/admin/events/J/entries/{entry.id}", data={
+        "csrf_token": token, "name": entry.contestant.name, "gender": "", "id_number": "",
+        "unit": "", "phone": "", "status": "ok", "status_reason": "", "time": "",
+        "delegation": "新代表队"})
+    assert response.status_code == 422
+    assert client.get("/api/events/J/teams").json["teams"] == teams
+
+
+# --- roles per event ---------------------------------------------------------------------------
+
+def test_a_chief_of_one_event_is_nobody_in_another(
+        client: FlaskClient, runner: FlaskCliRunner, judged: Judged) -> None:
+    run(runner, "event", "import", EXAMPLE_B / "scheme.toml")
+    run(runner, "contestants", "import", "EX-B", EXAMPLE_B / "contestants.csv")
+    run(runner, "scores", "import", "EX-B", EXAMPLE_B / "scores.csv")
+    mark = db.session.scalar(select(Mark).join(Entry).join(Event).where(Event.code == "EX-B"))
+    token = sign_in(client, "chief")
+    assert client.get("/chief/J").status_code == 200
+    for url in ("/chief/EX-B", "/chief/EX-B/history", "/admin/events/EX-B",
+                "/admin/events/EX-B/progress", "/admin/events/EX-B/export.csv"):
+        assert client.get(url).status_code == 403, url
+    response = client.post(f"/chief/EX-B/marks/{mark.id}", data={
+        "value": "1", "reason": "x", "version": mark.version},
+        headers={"HX-Request": "true", "X-CSRFToken": token})
+    assert response.status_code == 403
+    assert client.post("/chief/EX-B/lock", data={"csrf_token": token}).status_code == 403
+    assert "EX-B" not in client.get("/chief").get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Mark, mark.id).version == mark.version
+
+
+def test_an_organiser_cannot_make_a_chief_once_scoring_is_open(
+        client: FlaskClient, runner: FlaskCliRunner, judged: Judged) -> None:
+    """An organiser made a chief account mid-event and corrected marks with it: a chief is
+    appointed before scoring opens (recorded), never after."""
+    token = sign_in(client, "judge1")
+    save(client, token, judged.entries[0], "30")
+    sign_out(client, token)
+    token = sign_in(client, "boss")
+    client.post("/admin/judges", data={"csrf_token": token, "username": "mole",
+                                      "role": "chief", "password": PASSWORD,
+                                      "display_name": "", "delegation": ""})
+    response = client.post("/admin/events/J/chief", data={"csrf_token": token,
+                                                          "chief": "mole"})
+    assert response.status_code == 302
+    assert "评分开始前" in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "before scoring opens" in run(runner, "event", "chief", "J", "mole", ok=False)
+    sign_out(client, token)
+    token = sign_in(client, "mole")
+    mark = db.session.scalar(select(Mark))
+    response = client.post(f"/chief/J/marks/{mark.id}", data={
+        "value": "1", "reason": "x", "version": mark.version},
+        headers={"HX-Request": "true", "X-CSRFToken": token})
+    assert response.status_code == 403
+    assert marks_of(judged.entries[0]) == {"judge1": "30"}
+
+
+# --- sessions and accounts -------------------------------------------------------------------
+
+def test_a_cookie_copied_before_logout_opens_nothing(client: FlaskClient,
+                                                    judged: Judged) -> None:
+    token = sign_in(client, "judge1")
+    copied = client.get_cookie("session").value
+    sign_out(client, token)
+    thief = client.application.test_client()
+    thief.set_cookie("session", copied)
+    assert thief.get("/judge").status_code == 302  # back to sign-in
+    assert thief.get("/judge", headers={"HX-Request": "true"}).status_code == 401
+
+
+def test_disable_and_reset_end_every_session(client: FlaskClient, runner: FlaskCliRunner,
+                                             judged: Judged) -> None:
+    judge = client.application.test_client()
+    sign_in(judge, "judge1")
+    assert judge.get("/judge").status_code == 200
+    token = sign_in(client, "boss")
+    judge1 = db.session.scalar(select(User).where(User.username == "judge1"))
+    client.post(f"/admin/judges/{judge1.id}/active", data={"csrf_token": token, "active": "0"})
+    assert judge.get("/judge").status_code == 302
+    login = csrf_token(judge)
+    refused = judge.post("/login", data={"username": "judge1", "password": PASSWORD,
+                                         "csrf_token": login})
+    assert refused.status_code == 401
+    client.post(f"/admin/judges/{judge1.id}/active", data={"csrf_token": token, "active": "1"})
+    sign_in(judge, "judge1")
+    assert judge.get("/judge").status_code == 200
+    # A reset from the console shows the new password once and ends the session.
+    page = client.post(f"/admin/judges/{judge1.id}/reset", data={"csrf_token": token})
+    new_password = re.search(r"judge1[^：:]*[：:]\s*([a-z0-9-]{14})", page.get_data(
+        as_text=True)).group(1)
+    assert judge.get("/judge").status_code == 302
+    sign_in(judge, "judge1", new_password)
+    assert judge.get("/judge").status_code == 200
+    # ... and from the command line.
+    output = run(runner, "user", "reset", "judge1", "--password", "another-secret")
+    assert "sessions have ended" in output
+    assert judge.get("/judge").status_code == 302
+    sign_in(judge, "judge1", "another-secret")
+    run(runner, "user", "disable", "judge1")
+    assert judge.get("/judge").status_code == 302
+    assert db.session.scalar(select(func.count(AuditEvent.id)).where(
+        AuditEvent.action.in_(("user.disable", "user.enable", "user.reset")))) == 5
+
+
+def test_a_session_from_a_qr_link_ends_with_the_revoke(client: FlaskClient,
+                                                       runner: FlaskCliRunner,
+                                                       judged: Judged) -> None:
+    url = run(runner, "user", "link", "judge1").strip().splitlines()[-1]
+    path = url.split("://", 1)[1].split("/", 1)[1]
+    page = client.get("/" + path).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    assert client.post("/" + path, data={"csrf_token": token}).status_code == 302
+    assert client.get("/judge").status_code == 200
+    run(runner, "user", "link", "judge1", "--revoke")
+    assert client.get("/judge").status_code == 302
+    # A session signed in with the password is not the link's: it goes on.
+    other = client.application.test_client()
+    sign_in(other, "judge1")
+    run(runner, "user", "link", "judge1", "--revoke")
+    assert other.get("/judge").status_code == 200
+
+
+# --- certificates -------------------------------------------------------------------------------
+
+def test_verify_follows_the_published_award_without_a_reprint(
+        client: FlaskClient, runner: FlaskCliRunner, tmp_path: Path) -> None:
+    scheme = (EXAMPLE_B / "scheme.toml").read_text(encoding="utf-8")
+    scheme += '\n[[awards]]\nname = "一等奖"\ncount = 1\n'
+    (tmp_path / "scheme.toml").write_text(scheme, encoding="utf-8")
+    run(runner, "event", "import", tmp_path / "scheme.toml")
+    run(runner, "contestants", "import", "EX-B", EXAMPLE_B / "contestants.csv")
+    run(runner, "scores", "import", "EX-B", EXAMPLE_B / "scores.csv")
+    run(runner, "user", "create", "boss", "--role", "organiser", "--password", PASSWORD)
+    token = sign_in(client, "boss")
+    for action in ("lock", "publish"):
+        client.post("/admin/events/EX-B/state", data={"csrf_token": token, "action": action})
+    run(runner, "certificates", "EX-B", "-o", tmp_path / "c.pdf")
+    certificate = db.session.scalar(select(Certificate))
+    winner = certificate.entry.bib
+    assert client.get(f"/verify/{certificate.token}").status_code == 200
+    # Reopened: at once no longer valid, though nobody printed anything.
+    client.post("/admin/events/EX-B/state", data={"csrf_token": token, "action": "reopen",
+                                                    "reason": "复核"})
+    page = client.get(f"/verify/{certificate.token}")
+    assert page.status_code == 404 and "复核" in page.get_data(as_text=True)
+    # A correction gives first prize to another contestant; republished.
+    others = [row for row in event_results(db.session.scalar(select(Event))).standings.results
+              if row.bib != winner]
+    fix = tmp_path / "fix.csv"
+    fix.write_text(f"bib,criterion,judge,score\n{others[0].bib},P,e,100\n", encoding="utf-8")
+    run(runner, "scores", "import", "EX-B", fix)
+    for action in ("lock", "publish"):
+        client.post("/admin/events/EX-B/state", data={"csrf_token": token, "action": action})
+    page = client.get(f"/verify/{certificate.token}")
+    assert page.status_code == 404 and "撤销" in page.get_data(as_text=True)
+    assert db.session.scalar(select(Certificate.revoked_at)) is None  # no reprint happened
+
+
+# --- save tokens -----------------------------------------------------------------------------------
+
+def test_a_save_token_counts_only_for_its_judge_entry_and_criterion(
+        client: FlaskClient, judged: Judged) -> None:
+    first, second = judged.entries[0], judged.entries[1]
+    token = sign_in(client, "judge1")
+    assert "state-saved" in save(client, token, first, "30", request_token="tok").get_data(
+        as_text=True)
+    # The same token on another row: not taken for a retry (it would show ✓ unsaved).
+    page = save(client, token, second, "25", request_token="tok").get_data(as_text=True)
+    assert "state-saved" not in page and "请刷新页面" in page
+    sign_out(client, token)
+    token = sign_in(client, "judge2")
+    page = save(client, token, first, "12", request_token="tok").get_data(as_text=True)
+    assert "state-saved" not in page
+    assert marks_of(first) == {"judge1": "30"} and marks_of(second) == {}
+    assert db.session.scalar(select(func.count(MarkRevision.id))) == 1
+
+
+# --- the public API shares the boards' cache ---------------------------------------------------
+
+def test_the_api_answers_304_until_the_results_change(client: FlaskClient,
+                                                      judged: Judged) -> None:
+    judged.event.visibility = "live"
+    db.session.commit()
+    for key in ("results", "teams"):
+        first = client.get(f"/api/events/J/{key}")
+        assert first.status_code == 200 and first.headers["ETag"]
+        again = client.get(f"/api/events/J/{key}",
+                           headers={"If-None-Match": first.headers["ETag"]})
+        assert again.status_code == 304 and not again.data
+    etag = client.get("/api/events/J/results").headers["ETag"]
+    token = sign_in(client, "judge2")
+    save(client, token, judged.entries[0], "20", criterion="R")
+    changed = client.get("/api/events/J/results", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert client.get("/api/events/NOPE/results").status_code == 404
