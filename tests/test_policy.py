@@ -341,3 +341,63 @@ def test_the_api_answers_304_until_the_results_change(client: FlaskClient,
     changed = client.get("/api/events/J/results", headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
     assert client.get("/api/events/NOPE/results").status_code == 404
+
+
+# --- a previewed upload imports into its event, once, soon -----------------------------------
+
+def test_a_preview_imports_into_its_own_event_once(
+        client: FlaskClient, runner: FlaskCliRunner, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import time
+
+    from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+
+    from scoring.web.admin import contestants as console_contestants
+
+    run(runner, "event", "import", EXAMPLE_B / "scheme.toml")
+    other = (EXAMPLE_B / "scheme.toml").read_text(encoding="utf-8").replace(
+        'code = "EX-B"', 'code = "EX-C"', 1)
+    (tmp_path / "other.toml").write_text(other, encoding="utf-8")
+    run(runner, "event", "import", tmp_path / "other.toml")
+    run(runner, "user", "create", "boss", "--role", "organiser", "--password", PASSWORD)
+    token = sign_in(client, "boss")
+
+    def preview(code: str) -> str:
+        sheet = io.BytesIO("参赛号,姓名\n01,张三\n02,李四\n".encode())
+        page = client.post(f"/admin/events/{code}/contestants/preview", data={
+            "csrf_token": token, "file": (sheet, "people.csv")},
+            content_type="multipart/form-data").get_data(as_text=True)
+        found = re.search(r'name="payload" value="([^"]+)"', page)
+        assert found, page[-1500:]
+        return found.group(1)
+
+    def entries(code: str) -> int:
+        db.session.expire_all()
+        return db.session.scalar(select(func.count(Entry.id)).join(Event).where(
+            Event.code == code)) or 0
+
+    payload = preview("EX-B")
+    elsewhere = client.post("/admin/events/EX-C/contestants/import",
+                            data={"csrf_token": token, "payload": payload})
+    assert elsewhere.status_code == 409 and "其他赛项" in elsewhere.get_data(as_text=True)
+    assert entries("EX-C") == 0
+    first = client.post("/admin/events/EX-B/contestants/import",
+                        data={"csrf_token": token, "payload": payload})
+    assert first.status_code == 302 and entries("EX-B") == 2
+    again = client.post("/admin/events/EX-B/contestants/import",
+                        data={"csrf_token": token, "payload": payload})
+    assert again.status_code == 409 and "已导入过" in again.get_data(as_text=True)
+    # A preview left three hours on a desk is stale: upload again.
+    class ThreeHoursAgo(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(time.time()) - 3 * 3600
+
+    secret = client.application.secret_key
+    monkeypatch.setattr(console_contestants, "signer", lambda: URLSafeTimedSerializer(
+        secret, salt="contestants-upload", signer=ThreeHoursAgo))
+    stale = preview("EX-C")
+    monkeypatch.undo()
+    late = client.post("/admin/events/EX-C/contestants/import",
+                       data={"csrf_token": token, "payload": stale})
+    assert late.status_code == 400 and entries("EX-C") == 0
