@@ -59,10 +59,30 @@ def test_one_way_to_lock_whoever_locks(client: FlaskClient, runner: FlaskCliRunn
     client.post("/admin/events/J/state", data={"csrf_token": token, "action": "lock"})
     records = db.session.scalars(select(AuditEvent).where(
         AuditEvent.action.in_(("event.state", "event.lock"))).order_by(AuditEvent.id)).all()
-    assert [(r.action, r.actor, r.details["step"], r.details["new"]) for r in records] == [
+    assert [(r.action, r.actor, r.details["step"], r.details["new"]) for r in records
+            if r.details["step"] in ("lock", "reopen")] == [
         ("event.state", "chief", "lock", "locked"), ("event.state", "boss", "reopen", "scoring"),
         ("event.state", "boss", "lock", "locked")]
     assert fresh(judged.event).state == "locked"
+
+
+def test_every_change_of_state_is_one_record_of_one_kind(
+        client: FlaskClient, runner: FlaskCliRunner, judged: Judged) -> None:
+    """The state moves only through operations.move_state: the records chain without a gap,
+    from setup to the state the event is in, each naming its step."""
+    token = sign_in(client, "boss")
+    for action in ("lock", "publish"):
+        client.post("/admin/events/J/state", data={"csrf_token": token, "action": action})
+    client.post("/admin/events/J/state", data={"csrf_token": token, "action": "reopen",
+                                                 "reason": "复核"})
+    records = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "event.state").order_by(AuditEvent.id)).all()
+    chain = [(r.details["step"], r.details["old"], r.details["new"]) for r in records]
+    assert chain[:2] == [("register", "setup", "registration"), ("draw", "registration", "drawn")]
+    # (the fixture opened scoring behind the operations' back: drawn -> scoring unrecorded)
+    assert chain[2:] == [("lock", "scoring", "locked"), ("publish", "locked", "published"),
+                         ("reopen", "published", "scoring")]
+    assert fresh(judged.event).state == "scoring"
 
 
 # --- the number of judges per contestant ----------------------------------------------------

@@ -62,6 +62,20 @@ def lock_event(event: Event) -> Event:
     return event
 
 
+def move_state(event: Event, new: str, step: str, actor: str, user: User | None = None,
+               **details: Any) -> None:
+    """The one place an event's state changes, recorded as `event.state` with the step that
+    moved it (open, lock, publish, reopen; draw, register, import_scores). The caller has
+    taken the event's lock and asked policy."""
+    old = event.state
+    if old == new:
+        return
+    event.state = new
+    audit("event.state", actor, event, user=user, step=step, old=old, new=new,
+          **{key: value for key, value in details.items() if value is not None})
+    bump_results(event)
+
+
 def require(action: str, event: Event, user: User | None, field: str | None = None,
             file: str | None = None) -> None:
     """Raise InputError with policy's reason unless `user` may take `action` on `event`

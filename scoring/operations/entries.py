@@ -10,7 +10,7 @@ from ..extensions import db
 from ..inputs import ContestantRow, EntryRow, bib_finder
 from ..models import Contestant, Entry, Event, User
 from ..problems import InputError, Problem
-from . import audit, bump_results, lock_event, require
+from . import audit, bump_results, lock_event, move_state, require
 
 
 def import_contestants(event: Event, rows: list[ContestantRow], actor: str,
@@ -74,7 +74,7 @@ def import_contestants(event: Event, rows: list[ContestantRow], actor: str,
     if moved:
         require("change_entry", event, user, file=filename)
     if event.state == "setup":
-        event.state = "registration"
+        move_state(event, "registration", "register", actor, user, via=filename)
     db.session.flush()
     audit("contestants.import", actor, event, user=user, file=filename, rows=len(rows),
           created=created, **({"preview": nonce} if nonce else {}))

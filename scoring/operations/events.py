@@ -20,7 +20,7 @@ from ..models import (
 )
 from ..problems import InputError, Problem
 from ..queries.results import public_snapshot
-from . import audit, bump_results, event_has_marks, lock_event, require
+from . import audit, bump_results, event_has_marks, lock_event, move_state, require
 
 DEFAULT_COMPETITION = "技能竞赛"
 MAX_SEED = 2**62 - 1  # a draw's seed, typed or given on the command line
@@ -132,7 +132,7 @@ def draw_lots(event: Event, actor: str, seed: int | None = None, user: User | No
         entry.station, entry.draw_order, entry.blind_code = result[entry.bib]
     event.draw_seed = seed
     event.drawn_at = utcnow()
-    event.state = "drawn"
+    move_state(event, "drawn", "draw", actor, user)
     db.session.flush()
     audit("draw", actor, event, seed=seed, result={
         bib: {"station": station, "order": order, "blind_code": code}
@@ -180,16 +180,12 @@ def change_state(event: Event, action: str, actor: str, user: User | None = None
             raise InputError(Problem(_(
                 "Contestant %(bib)s has no blind code: draw lots again before scoring opens.",
                 bib=unsealed)))
-    old = event.state
-    event.state = NEXT_STATE[action]
     if action == "publish":
         event.visibility = "published"
         event.frozen_at = event.frozen_json = None
     elif action == "reopen" and event.visibility == "published":
         event.visibility = "live"
-    audit("event.state", actor, event, user=user, step=action, old=old, new=event.state,
-          reason=reason or None)
-    bump_results(event)
+    move_state(event, NEXT_STATE[action], action, actor, user, reason=reason or None)
     db.session.flush()
 
 

@@ -21,7 +21,7 @@ from ..inputs import ScoreRow, parse_mark, text_problem
 from ..models import Criterion, Entry, Event, Mark, MarkRevision, SignOff, User, utcnow
 from ..problems import InputError, Problem
 from ..queries.marks import is_signed, judge_progress, marked_by, panel
-from . import audit, bump_results, lock_event, require
+from . import audit, bump_results, lock_event, move_state, require
 
 
 @dataclass
@@ -75,9 +75,7 @@ def import_scores(event: Event, rows: list[ScoreRow], actor: str, filename: str,
         set_mark(entry, criterion, row.judge, row.score, source="import", actor=actor,
                  user=users.get(row.judge), mark=mark, reason=filename)
         changed += 1
-    if event.state != "scoring":
-        audit("event.state", actor, event, old=event.state, new="scoring", via=filename)
-        event.state = "scoring"
+    move_state(event, "scoring", "import_scores", actor, user, via=filename)
     audit("scores.import", actor, event, file=filename, rows=len(rows), changed=changed)
     bump_results(event)
     db.session.flush()
