@@ -11,13 +11,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from .. import rules
-from ..policy import NEXT_STATE
 from ..extensions import db
 from ..inputs import SchemeFile
 from ..models import (
     Assignment, AwardTierRow, Competition, Criterion, Entry, Event, EventStaff, Section, User,
     utcnow,
 )
+from ..policy import NEXT_STATE
 from ..problems import InputError, Problem
 from ..queries.results import public_snapshot
 from . import audit, bump_results, event_has_marks, lock_event, move_state, require
