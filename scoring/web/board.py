@@ -18,6 +18,7 @@ send, or a newer one, gets 304, so no board steps back.
 from __future__ import annotations
 
 import gzip
+import json
 import math
 import time
 from collections import OrderedDict
@@ -34,11 +35,12 @@ from sqlalchemy.orm import Session
 from ..extensions import db
 from ..i18n import select_locale
 from ..models import Event
-from ..queries.results import board_data
+from ..queries.results import board_data, event_summary
 
 bp = Blueprint("board", __name__)
 PUBLIC = ("live", "frozen", "published")
 VIEWS = ("board", "teams", "screen")
+API_VIEWS = {"api-results": "results", "api-teams": "teams"}  # JSON, for web/api.py
 HEADERS = {"Cache-Control": "no-cache", "Vary": "HX-Request, Cookie, Accept-Encoding"}
 
 
@@ -159,7 +161,6 @@ class RenderCache:
         self.latest: dict[str, Page] = {}
         self.rendering: dict[str, Lock] = {}
         self.results: OrderedDict[str, dict[str, Any]] = OrderedDict()
-        self.documents: OrderedDict[str, bytes] = OrderedDict()
         self.lock = Lock()
 
     def data(self, state: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -173,19 +174,6 @@ class RenderCache:
             while len(self.results) > 2:  # this version and the one before
                 self.results.popitem(last=False)
         return data
-
-    def document(self, key: str, compute: Callable[[], bytes]) -> bytes:
-        """A serialised document (the API's JSON) by key, the last few kept."""
-        with self.lock:
-            known = self.documents.get(key)
-        if known is not None:
-            return known
-        body = compute()
-        with self.lock:
-            self.documents[key] = body
-            while len(self.documents) > 8:
-                self.documents.popitem(last=False)
-        return body
 
     def last(self, series: str) -> tuple[Page | None, Lock]:
         with self.lock:
@@ -203,7 +191,6 @@ class RenderCache:
             self.latest.clear()
             self.rendering.clear()
             self.results.clear()
-            self.documents.clear()
 
 
 cache = RenderCache()
@@ -236,6 +223,10 @@ def render(stamp: Stamp, view: str, partial: bool, locale: str) -> bytes:
     if event is None:  # deleted since the stamp was read
         abort(404)
     data = public_data(stamp)
+    if view in API_VIEWS:  # the public API's JSON document: the results or the teams
+        key = API_VIEWS[view]
+        return json.dumps({"event": event_summary(event), "generated_at": data["updated_at"],
+                           key: data[key]}, ensure_ascii=False).encode()
     template = f"board/_{view}.html" if partial else f"board/{view}.html"
     return render_template(
         template, event=event, data=data, updated=datetime.fromisoformat(data["updated_at"]),
@@ -296,11 +287,17 @@ def held(series: str) -> tuple[str, float] | None:
 
 
 def serve(code: str, view: str) -> ResponseReturnValue:
+    """A public page or API document of an event: 304 while the client holds it, else the
+    page of this version (or, while it is being rendered, the last one)."""
     current = stamps.get(code, current_app.config["SCORING_BOARD_STAMP_TTL"])
     if current is None or current.visibility not in PUBLIC:
         abort(404)
-    partial = request.headers.get("HX-Request") == "true"
-    locale = select_locale()
+    if view in API_VIEWS:
+        # One language; the event's state is in the document, so it names the series.
+        partial, locale, content_type = False, current.lifecycle, "application/json"
+    else:
+        partial = request.headers.get("HX-Request") == "true"
+        locale, content_type = select_locale(), "text/html; charset=utf-8"
     # 304 when the client holds this version or a newer one: with several workers and
     # hosts, each following a little behind (the stamp's ttl, the render gap), a phone whose
     # polls meet them in turn must not see its board step back.
@@ -316,7 +313,7 @@ def serve(code: str, view: str) -> ResponseReturnValue:
     if page.gzipped is not None and "gzip" in request.accept_encodings:
         body = page.gzipped
         headers["Content-Encoding"] = "gzip"
-    return Response(body, headers=headers, content_type="text/html; charset=utf-8")
+    return Response(body, headers=headers, content_type=content_type)
 
 
 def not_modified(etag: str) -> Response:
