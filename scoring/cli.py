@@ -445,9 +445,24 @@ def init_app(app: Flask) -> None:
 
 
 def _create_app() -> Flask:
+    """The command line's app. FlaskGroup makes one for each command it runs, and its engine
+    with its own pool: when the command's app context ends, the session is removed and the
+    engines disposed, so the connections the command opened are closed then. Left to the
+    garbage collector they never would be before the process ends (create_app freezes the
+    heap, this app with it), and many commands run in one process (bench/_server.py's
+    cli_batch, tests/test_connections.py) would pile them up until PostgreSQL refuses more
+    clients."""
     from . import create_app
 
-    return create_app()
+    app = create_app()
+
+    @app.teardown_appcontext
+    def close_connections(_error: BaseException | None) -> None:
+        db.session.remove()  # before Flask-SQLAlchemy's own teardown: give the connection back
+        for engine in db.engines.values():
+            engine.dispose()
+
+    return app
 
 
 main = FlaskGroup(create_app=_create_app, help="scoring: run a skills competition.")
