@@ -3,18 +3,18 @@ progress, the lifecycle and the audit log. Organisers and chief judges only."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from ... import policy
-
 from ...extensions import db, login_manager
 from ...models import Competition, Entry, Event
 from ...queries.marks import progress_totals
 from ..auth import allowed
 from ..chief import event_or_404
+from .forms import CompetitionForm, ConsoleForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 STAFF = ("organiser", "chief")
@@ -44,6 +44,14 @@ def console_event(code: str, action: str = "view") -> Event:
     return event
 
 
+def sent_back(endpoint: str, form: ConsoleForm, **values: object) -> ResponseReturnValue:
+    """After a refused post of one of a page's small forms (a state change, the board, a
+    chief judge, a competition): back to the page, which shows the problem beside its field
+    (a redirect, so that reloading the page posts nothing again)."""
+    field, problem = form.first_problem()
+    return redirect(url_for(endpoint, problem=problem, field=field, **values))
+
+
 @bp.get("")
 def dashboard() -> ResponseReturnValue:
     competitions = db.session.scalars(select(Competition).order_by(Competition.id)).all()
@@ -51,8 +59,12 @@ def dashboard() -> ResponseReturnValue:
         select(Entry.event_id, func.count(Entry.id)).group_by(Entry.event_id)).all())
     shown = [event for competition in competitions for event in competition.events
              if policy.holds("view", event, current_user)]
+    form = CompetitionForm(formdata=None)
+    problem, field = request.args.get("problem"), request.args.get("field")
+    if form.show(field, problem):
+        problem = None
     return render_template("admin/dashboard.html", competitions=competitions,
-                           contestants=registered,
+                           contestants=registered, form=form, problem=problem,
                            marks={event.id: progress_totals(event) for event in shown})
 
 

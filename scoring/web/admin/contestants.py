@@ -18,13 +18,13 @@ from sqlalchemy.orm import joinedload
 
 from ...extensions import db
 from ...files.imports import contestant_rows, read_table
-from ...inputs import CONTESTANT_COLUMNS, check_contestant, format_time, parse_time
+from ...inputs import CONTESTANT_COLUMNS
 from ...models import AuditEvent, Entry, Event
 from ...operations import entries as entry_operations
 from ...problems import InputError, Problem
 from . import bp, console_event
+from .forms import ContestantsUploadForm, EntryForm, ImportForm
 
-MAX_UPLOAD = 5_000_000  # bytes; a delegation's sheet is far smaller
 PREVIEW_HOURS = 2  # a previewed file is imported within this, or uploaded again
 
 
@@ -54,11 +54,17 @@ def entries_of(event: Event) -> list[Entry]:
         .order_by(Entry.bib)))
 
 
+def listing(event: Event, form: ContestantsUploadForm | None = None,
+            status: int = 200) -> ResponseReturnValue:
+    """The contestants page: the list, and the upload form (with its problems)."""
+    return render_template("admin/contestants.html", event=event, entries=entries_of(event),
+                           form=form or ContestantsUploadForm(formdata=None),
+                           done=request.args.get("done")), status
+
+
 @bp.get("/events/<code>/contestants")
 def contestants(code: str) -> ResponseReturnValue:
-    event = console_event(code)
-    return render_template("admin/contestants.html", event=event, entries=entries_of(event),
-                           done=request.args.get("done"))
+    return listing(console_event(code))
 
 
 def preview(event: Event, filename: str, data: bytes) -> tuple[list[Problem], list, object]:
@@ -80,47 +86,48 @@ def preview(event: Event, filename: str, data: bytes) -> tuple[list[Problem], li
 @bp.post("/events/<code>/contestants/preview")
 def upload_contestants(code: str) -> ResponseReturnValue:
     event = console_event(code)
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        return render_template("admin/contestants.html", event=event, entries=entries_of(event),
-                               file_problems=[_("Choose a .xlsx or .csv file.")]), 422
-    data = upload.read(MAX_UPLOAD + 1)
-    if len(data) > MAX_UPLOAD:
-        return render_template("admin/contestants.html", event=event, entries=entries_of(event),
-                               file_problems=[_("The file is larger than 5 MB.")]), 422
+    form = ContestantsUploadForm()
+    if not form.validate_on_submit():
+        return listing(event, form, 422)
+    filename, data = form.file.data.filename, form.content
     try:
-        problems, rows, table = preview(event, upload.filename, data)
+        problems, rows, table = preview(event, filename, data)
     except InputError as error:
-        return render_template("admin/contestants.html", event=event, entries=entries_of(event),
-                               file_problems=error.lines()), 422
+        form.file.errors.extend(error.lines())
+        return listing(event, form, 422)
     by_row: dict[int | None, list[Problem]] = {}
     for problem in problems:
         by_row.setdefault(problem.row, []).append(problem)
     payload = signer().dumps({"event": event.id, "nonce": secrets.token_hex(16),
-                              "name": upload.filename,
+                              "name": filename,
                               "data": base64.b64encode(data).decode("ascii")})
     shown = [(number, cells) for index, (number, cells)
              in enumerate(table.rows) if index < 100 or number in by_row]  # type: ignore[attr-defined]
     return render_template("admin/preview.html", event=event, table=table, by_row=by_row,
                            shown=shown,
                            problems=problems, count=len(table.rows),  # type: ignore[attr-defined]
-                           payload=payload, filename=upload.filename), \
-        200 if not problems else 422
+                           form=ContestantsUploadForm(formdata=None),
+                           importing=ImportForm(formdata=None, data={"payload": payload}),
+                           filename=filename), 200 if not problems else 422
 
 
 @bp.post("/events/<code>/contestants/import")
 def import_contestants(code: str) -> ResponseReturnValue:
     event = console_event(code)
-    try:
-        upload = signer().loads(request.form.get("payload", ""),
-                                max_age=PREVIEW_HOURS * 3600)
-    except BadSignature:  # forged, altered or expired (SignatureExpired is one)
-        return render_template("admin/contestants.html", event=event, entries=entries_of(event),
-                               file_problems=[_("Upload the file again.")]), 400
+    form, again = ImportForm(), ContestantsUploadForm(formdata=None)  # again: on a problem
+    upload = None
+    if form.validate_on_submit():
+        try:
+            upload = signer().loads(form.payload.data, max_age=PREVIEW_HOURS * 3600)
+        except BadSignature:  # forged, altered or expired (SignatureExpired is one)
+            pass
+    if upload is None:
+        again.file.errors = [_("Upload the file again.")]
+        return listing(event, again, 400)
     problem = payload_problem(event, upload)
     if problem:
-        return render_template("admin/contestants.html", event=event, entries=entries_of(event),
-                               file_problems=[problem]), 409
+        again.file.errors = [problem]
+        return listing(event, again, 409)
     filename, data = upload["name"], base64.b64decode(upload["data"])
     try:
         rows, problems = contestant_rows(
@@ -133,8 +140,8 @@ def import_contestants(code: str) -> ResponseReturnValue:
         db.session.commit()
     except InputError as error:
         db.session.rollback()
-        return render_template("admin/contestants.html", event=event, entries=entries_of(event),
-                               file_problems=error.lines()), 422
+        again.file.errors = error.lines()
+        return listing(event, again, 422)
     return redirect(url_for("admin.contestants", code=code, done=_(
         "Imported %(count)s contestants (%(created)s new).", count=count, created=created)))
 
@@ -178,38 +185,21 @@ def edit_entry(code: str, entry_id: int) -> ResponseReturnValue:
     if entry is None or entry.event_id != event.id:
         return _("Not found."), 404
     person = entry.contestant
-    values = {"bib": entry.bib, "name": person.name, "gender": person.gender or "",
-              "id_number": person.id_number or "", "unit": person.unit or "",
-              "delegation": entry.delegation or "", "phone": person.phone or "",
-              "status": entry.status, "status_reason": entry.status_reason or "",
-              "time": format_time(entry.time_used)}
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        values = {key: request.form.get(key, "") for key in values}
-        values["bib"] = entry.bib  # the bib is the entry's identity on every sheet
-        clean, errors = check_contestant(values)
-        time = None
-        if values["time"].strip():
-            try:
-                time = parse_time(values["time"])
-            except ValueError:
-                errors["time"] = _("“%(value)s” is not a time (seconds, mm:ss or h:mm:ss)",
-                                   value=values["time"])
-        if values["status"] not in ("ok", "absent", "dq"):
-            errors["status"] = _("Choose a status.")
-        elif values["status"] != "ok" and not values["status_reason"].strip():
-            errors["status_reason"] = _("Absence and disqualification need a reason.")
-        if not errors:
-            try:
-                entry_operations.update_contestant(entry, clean, values["status"],
-                                             values["status_reason"].strip() or None, time,
-                                             current_user.username, user=current_user)
-                db.session.commit()
-                return redirect(url_for("admin.contestants", code=code, done=_(
-                    "Saved %(name)s.", name=clean["name"])))
-            except InputError as error:
-                db.session.rollback()
-                for problem in error.problems:
-                    errors[problem.field or "name"] = problem.message
-    return render_template("admin/entry.html", event=event, entry=entry, values=values,
-                           errors=errors), 200 if not errors else 422
+    form = EntryForm(bib=entry.bib, data={
+        "name": person.name, "gender": person.gender or "", "id_number": person.id_number,
+        "unit": person.unit, "delegation": entry.delegation, "phone": person.phone,
+        "status": entry.status, "status_reason": entry.status_reason,
+        "time": entry.time_used} if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            entry_operations.update_contestant(
+                entry, form.clean, form.status.data or "", form.status_reason.data or None,
+                form.time.data, current_user.username, user=current_user)
+            db.session.commit()
+            return redirect(url_for("admin.contestants", code=code, done=_(
+                "Saved %(name)s.", name=form.clean["name"])))
+        except InputError as error:
+            db.session.rollback()
+            form.refuse(error, default="name")
+    return render_template("admin/entry.html", event=event, entry=entry, form=form), \
+        422 if form.is_submitted() else 200

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
@@ -14,9 +13,12 @@ from ...extensions import db
 from ...models import Assignment, Criterion, EventStaff, User
 from ...operations import accounts
 from ...operations.events import appoint_chief
-from ...problems import InputError, Problem
+from ...problems import InputError
 from .. import auth
-from . import bp, console_event, organisers_only
+from . import bp, console_event, organisers_only, sent_back
+from .forms import (
+    ACCOUNT_FIELDS, AccountForm, ActiveForm, AssignmentsForm, ChiefForm, EmptyForm,
+)
 
 CARD_HOURS = 36  # a card made the day before still works all the competition day
 
@@ -24,38 +26,38 @@ CARD_HOURS = 36  # a card made the day before still works all the competition da
 @bp.route("/judges", methods=["GET", "POST"])
 def judges() -> ResponseReturnValue:
     organisers_only()
-    values = {"username": "", "display_name": "", "role": "judge", "delegation": "",
-              "password": ""}
-    errors: dict[str, str] = {}
+    form = AccountForm() if request.method == "POST" else new_account()
     created = None
-    if request.method == "POST":
-        values = {key: request.form.get(key, "").strip() for key in values}
+    if form.validate_on_submit():
         try:
             user, password = accounts.create_user(
-                values["username"], values["role"], values["password"] or None,
-                current_user.username, values["display_name"] or None,
-                values["delegation"] or None)
+                form.username.data or "", form.role.data or "", form.password.data or None,
+                current_user.username, form.display_name.data or None,
+                form.delegation.data or None)
             db.session.commit()
-            created = (user, password if not values["password"] else None)
-            values = {key: "" for key in values} | {"role": "judge"}
+            created = (user, password if not form.password.data else None)
+            form = new_account()
         except InputError as error:
             db.session.rollback()
-            names = {"NAME": "username", "--role": "role", "--password": "password",
-                     "--display-name": "display_name", "--delegation": "delegation"}
-            for problem in error.problems:
-                errors[names.get(problem.field or "", "username")] = problem.message
-    return accounts_page(values, errors, created=created)
+            form.refuse(error, fields=ACCOUNT_FIELDS, default="username")
+    return accounts_page(form, created=created)
 
 
-def accounts_page(values: dict[str, str] | None = None, errors: dict[str, str] | None = None,
+def new_account() -> AccountForm:
+    return AccountForm(formdata=None, data={"role": "judge"})
+
+
+def accounts_page(form: AccountForm | None = None, problem: str | None = None,
                   created: tuple[User, str | None] | None = None,
                   reset: tuple[User, str] | None = None) -> ResponseReturnValue:
+    """The accounts page; 422 when `form` or another of its forms (`problem`) was refused."""
+    form = form or new_account()
     users = db.session.scalars(select(User).order_by(User.role, User.username)).all()
-    values = values or {"username": "", "display_name": "", "role": "judge", "delegation": "",
-                        "password": ""}
-    return render_template("admin/judges.html", users=users, values=values,
-                           errors=errors or {}, created=created, reset=reset), \
-        200 if not errors else 422
+    refused = problem is not None or any(field.errors for field in form)
+    return render_template("admin/judges.html", users=users, form=form, problem=problem,
+                           button=EmptyForm(formdata=None), active=ActiveForm(formdata=None),
+                           created=created, reset=reset), \
+        422 if refused else 200
 
 
 def account_or_404(user_id: int) -> User:
@@ -70,13 +72,16 @@ def account_or_404(user_id: int) -> User:
 def set_active(user_id: int) -> ResponseReturnValue:
     """Disable an account (its sessions end at once) or enable it again."""
     user = account_or_404(user_id)
+    form = ActiveForm()
+    if not form.validate_on_submit():
+        return accounts_page(problem=form.first_problem()[1])
     try:
-        accounts.set_active(user, request.form.get("active") == "1", current_user.username,
+        accounts.set_active(user, form.active.data == "1", current_user.username,
                             by=current_user)
         db.session.commit()
     except InputError as error:
         db.session.rollback()
-        return accounts_page(errors={"username": error.problems[0].message})
+        return accounts_page(problem=error.problems[0].message)
     return redirect(url_for("admin.judges"))
 
 
@@ -84,6 +89,8 @@ def set_active(user_id: int) -> ResponseReturnValue:
 def reset(user_id: int) -> ResponseReturnValue:
     """A new generated password, shown once; every session of the account ends."""
     user = account_or_404(user_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
     password = accounts.reset_password(user, None, current_user.username)
     db.session.commit()
     return accounts_page(reset=(user, password))
@@ -96,49 +103,49 @@ def assignments(code: str) -> ResponseReturnValue:
     event = console_event(code)
     judges = db.session.scalars(select(User).where(User.role.in_(("judge", "chief")),
                                                    User.active).order_by(User.username)).all()
-    problem = None
-    if request.method == "POST":
-        chosen = set(request.form.getlist("assign"))
+    form = AssignmentsForm()
+    if form.validate_on_submit():
         codes = {criterion.code for criterion in event.criteria}
         try:
             for judge in judges:
-                accounts.set_assignments(
-                    event, judge, {c for c in codes if f"{judge.id}:{c}" in chosen},
-                    current_user.username, by=current_user)
+                accounts.set_assignments(event, judge, form.codes_of(judge, codes),
+                                         current_user.username, by=current_user)
             db.session.commit()
             return redirect(url_for("admin.assignments", code=code, saved=1))
         except InputError as error:
             db.session.rollback()
-            problem = error.problems[0].message
+            form.refuse(error)
     assigned = {(user_id, criterion_id) for user_id, criterion_id in db.session.execute(
         select(Assignment.user_id, Assignment.criterion_id).join(Criterion)
         .where(Criterion.event_id == event.id))}
     chiefs = db.session.scalars(select(User).join(EventStaff).where(
         EventStaff.event_id == event.id, EventStaff.role == "chief")
         .order_by(User.username)).all()
+    appoint_form = ChiefForm(formdata=None).offer(
+        [judge for judge in judges if judge.role == "chief" and judge not in chiefs])
+    problem, field = request.args.get("problem"), request.args.get("field")
+    if appoint_form.show(field, problem):
+        problem = None
     return render_template("admin/assignments.html", event=event, judges=judges,
                            assigned=assigned, saved=request.args.get("saved"), chiefs=chiefs,
-                           candidates=[judge for judge in judges if judge.role == "chief"
-                                       and judge not in chiefs],
-                           problem=problem or request.args.get("problem")), \
-        200 if problem is None else 409
+                           form=form, appoint_form=appoint_form, button=EmptyForm(formdata=None),
+                           problem=problem), 409 if form.problems else 200
 
 
 @bp.post("/events/<code>/chief")
 def appoint(code: str) -> ResponseReturnValue:
     """Appoint a chief judge's account as this event's chief judge (before scoring opens)."""
     event = console_event(code, "appoint")
-    chief = db.session.scalar(select(User).where(User.username == request.form.get("chief",
-                                                                                   "")))
+    form = ChiefForm()
+    if not form.validate_on_submit():
+        return sent_back("admin.assignments", form, code=code)
     try:
-        if chief is None:
-            raise InputError(Problem(_("Choose a chief judge's account."), field="chief"))
-        appoint_chief(event, chief, current_user.username, user=current_user)
+        appoint_chief(event, form.account, current_user.username, user=current_user)
         db.session.commit()
     except InputError as error:
         db.session.rollback()
-        return redirect(url_for("admin.assignments", code=code,
-                                problem=error.problems[0].message))
+        form.refuse(error)
+        return sent_back("admin.assignments", form, code=code)
     return redirect(url_for("admin.assignments", code=code, saved=1))
 
 
@@ -146,6 +153,8 @@ def appoint(code: str) -> ResponseReturnValue:
 def cards(code: str) -> ResponseReturnValue:
     """Printable QR sign-in cards for the event's judges (each makes a new link)."""
     event = console_event(code)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
     judges = db.session.scalars(
         select(User).join(Assignment).join(Criterion).where(Criterion.event_id == event.id)
         .distinct().order_by(User.username)).all()
@@ -165,6 +174,8 @@ def cards(code: str) -> ResponseReturnValue:
 @bp.post("/judges/<int(max=2147483647):user_id>/revoke")
 def revoke(user_id: int) -> ResponseReturnValue:
     user = account_or_404(user_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
     accounts.revoke_sign_in_links(user, current_user.username)
     db.session.commit()
     return redirect(url_for("admin.judges"))
