@@ -16,7 +16,7 @@ from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import (
     BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text,
-    UniqueConstraint, select, true as sa_true,
+    UniqueConstraint, select, text, true as sa_true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -482,7 +482,13 @@ class Certificate(db.Model):
     stays, so an old printout is shown as no longer valid."""
 
     __tablename__ = "certificates"
-    __table_args__ = (Index("certificates_entry", "entry_id"),)
+    __table_args__ = (
+        Index("certificates_entry", "entry_id"),
+        # One valid certificate per winner, whatever two prints at once would do.
+        Index("certificates_one_valid", "entry_id", unique=True,
+              sqlite_where=text("revoked_at IS NULL"),
+              postgresql_where=text("revoked_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"))

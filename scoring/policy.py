@@ -35,6 +35,7 @@ ACTIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "change_entry": (OPEN, frozenset({"organiser"})),  # status, time used, delegation
     "draw": (frozenset({"registration", "drawn"}), frozenset({"organiser"})),
     "assign": (OPEN, frozenset({"organiser"})),  # judges to criteria
+    "cards": (ANY, frozenset({"organiser"})),  # QR sign-in cards for the judges' tablets
     "appoint": (BEFORE_SCORING, frozenset({"organiser"})),  # the chief judge of the event
     "import_scores": (OPEN, frozenset({"organiser"})),
     "open": (frozenset({"drawn"}), frozenset({"organiser", "chief"})),

@@ -876,7 +876,7 @@ def test_names_holding_html_are_escaped_on_every_page(
     for url, shown in chief_pages.items():
         assert_escaped(client.get(url), url, shown)
     client.post("/logout", data={"csrf_token": token})
-    sign_in(client, "boss")
+    token = sign_in(client, "boss")  # a new session, a new CSRF token
     console_pages = {
         "/admin/events/X/contestants": (SCRIPT, IMG), "/admin/events/X/draw": (SCRIPT, IMG),
         "/admin/events/X/sheet": (SCRIPT, IMG), f"/admin/events/X/entries/{entry.id}": (IMG,),

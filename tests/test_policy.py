@@ -421,3 +421,91 @@ def test_a_preview_imports_into_its_own_event_once(
     late = client.post("/admin/events/EX-C/contestants/import",
                        data={"csrf_token": token, "payload": stale})
     assert late.status_code == 400 and entries("EX-C") == 0
+
+
+# --- found by an attacker's review ------------------------------------------------------------
+
+def test_only_judges_get_sign_in_links(client: FlaskClient, runner: FlaskCliRunner,
+                                       judged: Judged) -> None:
+    """A QR card opens a judge's sheet, never a chief's or an organiser's powers (a chief
+    printing cards could sign in as anyone; an organiser could make a chief mid-event)."""
+    for name in ("chief", "boss"):
+        assert "judges' accounts only" in run(runner, "user", "link", name, ok=False)
+    assert "judge1" in run(runner, "user", "link", "judge1")
+    # A password reset or a disable revokes the links too (re-enabling revives none).
+    url = run(runner, "user", "link", "judge1").strip().splitlines()[-1]
+    path = "/" + url.split("://", 1)[1].split("/", 1)[1]
+    run(runner, "user", "reset", "judge1", "--password", "another-secret")
+    assert client.get(path).status_code == 404
+    url = run(runner, "user", "link", "judge1").strip().splitlines()[-1]
+    path = "/" + url.split("://", 1)[1].split("/", 1)[1]
+    run(runner, "user", "disable", "judge1")
+    run(runner, "user", "enable", "judge1")
+    assert client.get(path).status_code == 404
+
+
+def test_reasons_hold_no_hidden_characters(client: FlaskClient, judged: Judged) -> None:
+    token = sign_in(client, "boss")
+    for action in ("lock",):
+        client.post("/admin/events/J/state", data={"csrf_token": token, "action": action})
+    for reason in ("\u200b", "\u202eevil", "x\x1b[31m", "A" * 2001):
+        client.post("/admin/events/J/state", data={"csrf_token": token, "action": "reopen",
+                                                     "reason": reason})
+        assert fresh(judged.event).state == "locked", repr(reason[:10])
+    client.post("/admin/events/J/state", data={"csrf_token": token, "action": "reopen",
+                                                 "reason": "复核\n第二行"})
+    assert fresh(judged.event).state == "scoring"
+    entry = judged.entries[0]
+    data = {"csrf_token": token, "name": entry.contestant.name, "gender": "", "id_number": "",
+            "unit": "", "phone": "", "status": "dq", "time": "",
+            "delegation": entry.delegation or ""}
+    for reason in ("\u202e作弊", "作弊\u200b"):
+        response = client.post(f"/admin/events/J/entries/{entry.id}",
+                               data=data | {"status_reason": reason})
+        assert response.status_code == 422
+    assert client.post(f"/admin/events/J/entries/{entry.id}",
+                       data=data | {"status_reason": "作弊"}).status_code == 302
+    client.post("/admin/events/J/state", data={"csrf_token": token, "action": "lock"})
+    # Locked: a disqualification's reason is part of the result; it waits for a reopen.
+    response = client.post(f"/admin/events/J/entries/{entry.id}",
+                           data=data | {"status_reason": "别的理由"})
+    assert response.status_code == 422
+    db.session.expire_all()
+    assert db.session.get(Entry, entry.id).status_reason == "作弊"
+
+
+def test_a_token_is_a_retry_only_of_the_same_value(client: FlaskClient,
+                                                   judged: Judged) -> None:
+    entry = judged.entries[0]
+    token = sign_in(client, "judge1")
+    assert "state-saved" in save(client, token, entry, "30", request_token="tokA").get_data(
+        as_text=True)
+    assert "state-saved" in save(client, token, entry, "30.0", request_token="tokA").get_data(
+        as_text=True)  # the same save again
+    page = save(client, token, entry, "31", version="1", request_token="tokA").get_data(
+        as_text=True)
+    assert "state-saved" not in page and "请刷新页面" in page
+    page = save(client, token, entry, "31", version="1", request_token="x" * 65).get_data(
+        as_text=True)
+    assert "state-saved" not in page
+    assert marks_of(entry) == {"judge1": "30"}
+
+
+def test_account_names_that_look_alike_are_refused(runner: FlaskCliRunner,
+                                                   judged: Judged) -> None:
+    for name in ("Judge1", "JUDGE1", "ｊｕｄｇｅ９", "judge9\u0301"):
+        output = run(runner, "user", "create", name, "--role", "judge", ok=False)
+        assert "already exists" in output or "without spaces" in output, name
+    assert "200" in run(runner, "user", "create", "judge9", "--role", "judge", "--password",
+                        "p" * 201, ok=False)
+    assert db.session.scalar(select(func.count(User.id)).where(
+        User.username.like("%9%"))) == 0
+
+
+def test_signing_in_starts_a_new_cookie_session(client: FlaskClient, judged: Judged) -> None:
+    csrf_token(client)
+    with client.session_transaction() as cookie:
+        before = cookie["csrf_token"]
+    sign_in(client, "judge1")
+    with client.session_transaction() as cookie:
+        assert cookie["csrf_token"] != before

@@ -8,6 +8,7 @@ import random
 import re
 import threading
 import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -184,3 +185,82 @@ def test_a_burst_of_wrong_passwords_gets_at_most_the_limit_checked(
     token = csrf_of(browser.get(live_server + "/login")[1])
     assert post_status(browser, live_server + "/login", {
         "username": "j1", "password": PASSWORD, "csrf_token": token}) == 429
+
+
+def at_once(count: int, work) -> list:  # type: ignore[no-untyped-def]
+    """Run `work()` in `count` threads released together; their results."""
+    barrier = threading.Barrier(count)
+    results: list = []
+
+    def run_one() -> None:
+        barrier.wait()
+        results.append(work())
+
+    threads = [threading.Thread(target=run_one) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def test_certificates_printed_twice_at_once_are_one_set(
+        runner: FlaskCliRunner, live_server: str, tmp_path: Path) -> None:
+    from scoring.models import Certificate
+
+    from .test_cli import EXAMPLE_B
+
+    scheme = (EXAMPLE_B / "scheme.toml").read_text(encoding="utf-8")
+    (tmp_path / "scheme.toml").write_text(scheme + '\n[[awards]]\nname = "一等奖"\ncount = 2\n',
+                                          encoding="utf-8")
+    run(runner, "event", "import", tmp_path / "scheme.toml")
+    run(runner, "contestants", "import", "EX-B", EXAMPLE_B / "contestants.csv")
+    run(runner, "scores", "import", "EX-B", EXAMPLE_B / "scores.csv")
+    run(runner, "user", "create", "boss", "--role", "organiser", "--password", PASSWORD)
+    db.session.scalar(select(Event)).state = "locked"
+    db.session.commit()
+    db.session.remove()
+    boss, _token = signed_in(live_server, "boss")
+    def print_them() -> int:
+        url = live_server + "/admin/events/EX-B/certificates.pdf"
+        with boss.opener.open(url, timeout=30) as response:
+            response.read()
+            return response.status
+
+    statuses = at_once(6, print_them)
+    assert set(statuses) == {200}
+    db.session.expire_all()
+    valid = db.session.execute(select(Certificate.entry_id, func.count()).where(
+        Certificate.revoked_at.is_(None)).group_by(Certificate.entry_id)).all()
+    assert valid and all(count == 1 for _entry, count in valid)
+
+
+def test_a_preview_sent_twice_at_once_imports_once(
+        runner: FlaskCliRunner, live_server: str) -> None:
+    import io  # noqa: F401  (multipart by hand below)
+
+    from .test_cli import EXAMPLE_B
+
+    run(runner, "event", "import", EXAMPLE_B / "scheme.toml")
+    run(runner, "user", "create", "boss", "--role", "organiser", "--password", PASSWORD)
+    db.session.remove()
+    boss, token = signed_in(live_server, "boss")
+    boundary = "----scoring-test"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n"
+            f"{token}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+            f"filename=\"people.csv\"\r\nContent-Type: text/csv\r\n\r\n"
+            "参赛号,姓名\r\n01,张三\r\n02,李四\r\n"
+            f"\r\n--{boundary}--\r\n").encode()
+    request = urllib.request.Request(
+        live_server + "/admin/events/EX-B/contestants/preview", data=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    with boss.opener.open(request, timeout=10) as response:
+        page = response.read().decode()
+    payload = re.search(r'name="payload" value="([^"]+)"', page).group(1)
+    statuses = at_once(6, lambda: post_status(
+        boss, live_server + "/admin/events/EX-B/contestants/import",
+        {"csrf_token": token, "payload": payload}))
+    assert sorted(statuses).count(200) == 1, statuses  # one import; the others refused
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(AuditEvent.id)).where(
+        AuditEvent.action == "contestants.import")) == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 from collections.abc import Iterable
 from datetime import timedelta
 
@@ -24,10 +25,10 @@ def create_user(username: str, role: str, password: str | None, actor: str,
     """A new account; returns it with its password (generated when none is given)."""
     problems = []
     if not username or len(username) > 80 or any(char.isspace() for char in username) \
-            or text_problem(username):
+            or text_problem(username) or not plain_name(username):
         problems.append(Problem(_("an account name is 1 to 80 characters without spaces"),
                                 field="NAME"))
-    elif db.session.scalar(select(User).where(User.username == username)):
+    elif name_taken(username):
         problems.append(Problem(_("the account “%(name)s” already exists", name=username),
                                 field="NAME"))
     if role not in ("organiser", "chief", "judge"):
@@ -37,9 +38,11 @@ def create_user(username: str, role: str, password: str | None, actor: str,
         problem = text_problem(value, 100) if value is not None else None
         if problem:
             problems.append(Problem(problem, field=field))
-    if password is not None and len(password) < 8:
-        problems.append(Problem(_("a password needs at least 8 characters"),
-                                field="--password"))
+    if password is not None:
+        try:
+            check_password_text(password)
+        except InputError as error:
+            problems.extend(error.problems)
     if problems:
         raise InputError(problems)
     password = password or generate_password()
@@ -50,6 +53,19 @@ def create_user(username: str, role: str, password: str | None, actor: str,
     db.session.flush()
     audit("user.create", actor, user=user, username=username, role=role)
     return user, password
+
+
+def plain_name(username: str) -> bool:
+    """An account name that reads as it is: in Unicode's compatibility form (no fullwidth
+    ｊｕｄｇｅ) and without combining marks (no judge1 with an accent on the 1)."""
+    return unicodedata.normalize("NFKC", username) == username and not any(
+        unicodedata.category(char).startswith("M") for char in username)
+
+
+def name_taken(username: str) -> bool:
+    """Is an account named so, or so but for case (Judge1 beside judge1)?"""
+    folded = username.casefold()
+    return any(name.casefold() == folded for name in db.session.scalars(select(User.username)))
 
 
 def check_password_text(password: str, field: str = "--password") -> None:
@@ -126,6 +142,7 @@ def set_active(user: User, active: bool, actor: str, by: User | None = None) -> 
     user.active = active
     if not active:
         end_sessions(user)
+        revoke_links(user)
     audit("user.enable" if active else "user.disable", actor, user=user, username=user.username)
     db.session.flush()
 
@@ -137,6 +154,7 @@ def reset_password(user: User, password: str | None, actor: str) -> str:
     password = password or generate_password()
     user.set_password(password)
     end_sessions(user)
+    revoke_links(user)
     audit("user.reset", actor, user=user, username=user.username)
     db.session.flush()
     return password
@@ -149,7 +167,13 @@ def token_hash(token: str) -> str:
 
 
 def create_sign_in_link(user: User, hours: int, actor: str) -> str:
-    """A new sign-in token for `user`, valid for `hours`; only its hash is kept."""
+    """A new sign-in token for a judge's account, valid for `hours`; only its hash is kept.
+    Only judges get links: a card found on a tablet must never open a chief judge's or an
+    organiser's powers."""
+    if user.role != "judge" or not user.active:
+        raise InputError(Problem(_("Sign-in cards are for active judges' accounts only: "
+                                   "“%(name)s” signs in with a password.",
+                                   name=user.username), field="NAME"))
     token = secrets.token_urlsafe(24)
     db.session.add(SignInLink(user=user, token_hash=token_hash(token),
                               expires_at=utcnow() + timedelta(hours=hours)))
@@ -159,6 +183,12 @@ def create_sign_in_link(user: User, hours: int, actor: str) -> str:
 
 def revoke_sign_in_links(user: User, actor: str) -> int:
     """Revoke the account's links, and end the sessions they opened."""
+    count = revoke_links(user)
+    audit("link.revoke", actor, user=user, count=count)
+    return count
+
+
+def revoke_links(user: User) -> int:
     links = db.session.scalars(select(SignInLink).where(
         SignInLink.user_id == user.id, SignInLink.revoked_at.is_(None))).all()
     now = utcnow()
@@ -167,7 +197,6 @@ def revoke_sign_in_links(user: User, actor: str) -> int:
     db.session.execute(update(UserSession).where(
         UserSession.link_id.in_(select(SignInLink.id).where(SignInLink.user_id == user.id)),
         UserSession.ended_at.is_(None)).values(ended_at=now))
-    audit("link.revoke", actor, user=user, count=len(links))
     return len(links)
 
 
@@ -176,7 +205,7 @@ def valid_link(token: str) -> SignInLink | None:
         return None
     link = db.session.scalar(select(SignInLink).where(SignInLink.token_hash == token_hash(token)))
     if link is None or link.revoked_at is not None or link.expires_at <= utcnow() \
-            or not link.user.active:
+            or not link.user.active or link.user.role != "judge":
         return None
     return link
 
@@ -202,7 +231,7 @@ def session_user(token: str) -> User | None:
     user, link_id = found
     if link_id is not None:
         link = db.session.get(SignInLink, link_id)
-        if link is None or link.revoked_at is not None:
+        if link is None or link.revoked_at is not None or user.role != "judge":
             return None
     user.__dict__["_session_token"] = token
     user.__dict__.pop("_chief_of", None)  # read afresh once per request

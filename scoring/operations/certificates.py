@@ -18,7 +18,7 @@ from ..extensions import db
 from ..models import Certificate, Entry, Event, User, utcnow
 from ..problems import InputError, Problem
 from ..queries.results import EventResults, event_results
-from . import audit
+from . import audit, lock_event
 
 TOKEN_BYTES = 18  # 24 URL-safe characters, 144 random bits
 
@@ -33,6 +33,7 @@ class Issued:
 
 def issue_certificates(event: Event, actor: str, user: User | None = None) -> Issued:
     """Make sure every current winner holds exactly one valid certificate for their award."""
+    lock_event(event)  # two prints at once issue one set
     problem = policy.refusal("certificates", event, user)
     if problem:
         raise InputError(Problem(problem, field="EVENT"))

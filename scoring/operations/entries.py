@@ -7,8 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..inputs import ContestantRow, EntryRow, bib_finder
-from ..models import Contestant, Entry, Event, User
+from ..inputs import ContestantRow, EntryRow, bib_finder, text_problem
+from ..models import AuditEvent, Contestant, Entry, Event, User
 from ..problems import InputError, Problem
 from . import audit, bump_results, lock_event, move_state, require
 
@@ -24,6 +24,12 @@ def import_contestants(event: Event, rows: list[ContestantRow], actor: str,
     """
     lock_event(event)
     require("edit_person", event, user, file=filename)
+    if nonce is not None and db.session.scalar(select(AuditEvent.id).where(
+            AuditEvent.event_id == event.id, AuditEvent.action == "contestants.import",
+            AuditEvent.details_json.contains(nonce)).limit(1)) is not None:
+        # Checked under the event's lock: the same preview sent twice at once imports once.
+        raise InputError(Problem(_("This preview has already been imported."),
+                                 file=filename))
     entries = {entry.bib: entry for entry in db.session.scalars(
         select(Entry).where(Entry.event_id == event.id).options(joinedload(Entry.contestant)))}
     bib_of = {entry.contestant_id: bib for bib, entry in entries.items()}
@@ -118,9 +124,15 @@ def update_contestant(entry: Entry, values: dict[str, str | None], status: str,
         if other is not None:
             raise InputError(Problem(_("this ID number is registered for %(name)s",
                                        name=other.name), field="id_number"))
-    # What changes a result (status, time, delegation) waits for a reopen once locked.
+    if reason is not None:
+        problem = text_problem(reason, 2000, lines=True)
+        if problem:
+            raise InputError(Problem(problem, field="status_reason"))
+    # What changes a result (status and its reason, time, delegation) waits for a reopen
+    # once locked.
     for field, old, new in (("status", entry.status, status), ("time", entry.time_used, time),
-                            ("delegation", entry.delegation, values.get("delegation"))):
+                            ("delegation", entry.delegation, values.get("delegation")),
+                            ("status_reason", entry.status_reason, reason)):
         if old != new:
             require("change_entry", event, user, field=field)
     before = {"status": entry.status, "time": entry.time_used, "name": person.name}

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from .. import rules
 from ..extensions import db
-from ..inputs import SchemeFile
+from ..inputs import SchemeFile, text_problem
 from ..models import (
     Assignment, AwardTierRow, Competition, Criterion, Entry, Event, EventStaff, Section, User,
     utcnow,
@@ -173,6 +173,9 @@ def change_state(event: Event, action: str, actor: str, user: User | None = None
     reason = reason.strip()
     if action == "reopen" and not reason:
         raise InputError(Problem(_("Reopening needs a reason."), field="reason"))
+    problem = text_problem(reason, 2000, lines=True)
+    if problem:
+        raise InputError(Problem(problem, field="reason"))
     if action == "open":
         unsealed = db.session.scalar(select(Entry.bib).where(
             Entry.event_id == event.id, Entry.blind_code.is_(None)).limit(1))

@@ -108,15 +108,28 @@ def current_mark(entry: Entry, criterion: Criterion, judge: str) -> Mark | None:
         .execution_options(populate_existing=True))
 
 
-def token_owner(token: str | None) -> tuple[int, int, str] | None:
-    """The (entry, criterion, judge) whose save already used this token, if any: a token
-    counts as a retry only for the same judge, entry and criterion."""
+MAX_TOKEN = 64  # the page makes 32 hex digits
+
+
+def token_owner(token: str | None) -> tuple[int, int, str, Decimal] | None:
+    """The (entry, criterion, judge, value) of the save that already used this token, if
+    any: a token counts as a retry only for the same judge, entry, criterion and value."""
     if not token:
         return None
     found = db.session.execute(
-        select(Mark.entry_id, Mark.criterion_id, Mark.judge).join(MarkRevision)
-        .where(MarkRevision.client_token == token)).first()
+        select(Mark.entry_id, Mark.criterion_id, Mark.judge, MarkRevision.new_value)
+        .join(MarkRevision).where(MarkRevision.client_token == token)).first()
     return tuple(found) if found else None  # type: ignore[return-value]
+
+
+def retried(owner: tuple[int, int, str, Decimal] | None, entry: Entry, criterion: Criterion,
+            judge: str, typed: str) -> bool | None:
+    """True: this very save already arrived; False: the token belongs to another save
+    (another row, judge or value: never shown as saved); None: the token is new."""
+    if owner is None:
+        return None
+    value, _problem = parse_mark(typed, criterion.to_rule())
+    return owner == (entry.id, criterion.id, judge, value)
 
 
 def save_judge_mark(user: User, event: Event, criterion: Criterion, entry: Entry, typed: str,
@@ -128,10 +141,10 @@ def save_judge_mark(user: User, event: Event, criterion: Criterion, entry: Entry
     caller's commit."""
     lock_event(event)
     mark = current_mark(entry, criterion, user.username)
-    owner = token_owner(token)
-    if owner == (entry.id, criterion.id, user.username):
+    again = retried(token_owner(token), entry, criterion, user.username, typed)
+    if again:
         return Outcome("saved", mark)  # a retry of a save that already arrived
-    if owner is not None:  # a token of another row or judge: never passes for a save
+    if again is False or (token is not None and len(token) > MAX_TOKEN):
         return Outcome("invalid", mark, _("Reload the page."), typed)
     refusal = policy.refusal("mark", event, user)
     if refusal is None and is_signed(user, criterion):
@@ -163,10 +176,10 @@ def lost_race(user: User, entry: Entry, criterion: Criterion, token: str | None,
     mark first (the caller has rolled back): saved, if that was this very save; else a
     conflict showing both values."""
     mark = current_mark(entry, criterion, user.username)
-    owner = token_owner(token)
-    if owner == (entry.id, criterion.id, user.username):
+    again = retried(token_owner(token), entry, criterion, user.username, typed)
+    if again:
         return Outcome("saved", mark)
-    if owner is not None:
+    if again is False:
         return Outcome("invalid", mark, _("Reload the page."), typed)
     return conflict(mark, typed)
 

@@ -15,7 +15,8 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import (
-    Blueprint, Flask, Response, abort, g, redirect, render_template, request, url_for,
+    Blueprint, Flask, Response, abort, g, redirect, render_template, request, session,
+    url_for,
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -78,6 +79,9 @@ def allowed(action: str, event: Event) -> None:
 
 
 def sign_in(user: User, link: object = None) -> None:
+    """A new server-side session, in a fresh cookie session (a new CSRF token too: nothing
+    of the signed-out visitor's cookie carries over)."""
+    session.clear()
     user.__dict__["_session_token"] = start_session(user, link)  # type: ignore[arg-type]
     login_user(user)
 

@@ -146,7 +146,7 @@ def seen_version(text: str) -> int | None:
 def save(event_code: str, criterion_code: str, entry_id: int) -> ResponseReturnValue:
     event, criterion = assigned_criterion(event_code, criterion_code)
     entry = marked_entry(event, entry_id)
-    typed, token = request.form.get("value", ""), (request.form.get("token") or "")[:64] or None
+    typed, token = request.form.get("value", ""), request.form.get("token") or None
     try:
         outcome = marking.save_judge_mark(
             current_user, event, criterion, entry, typed, token=token,

@@ -151,12 +151,14 @@ def appoint(code: str) -> ResponseReturnValue:
 
 @bp.post("/events/<code>/cards")
 def cards(code: str) -> ResponseReturnValue:
-    """Printable QR sign-in cards for the event's judges (each makes a new link)."""
-    event = console_event(code)
+    """Printable QR sign-in cards for the event's judges (each makes a new link): the
+    organisers', and for judges' accounts only (a card opens nothing more than a sheet)."""
+    event = console_event(code, "cards")
     if not EmptyForm().validate_on_submit():
         abort(400)
     judges = db.session.scalars(
-        select(User).join(Assignment).join(Criterion).where(Criterion.event_id == event.id)
+        select(User).join(Assignment).join(Criterion).where(
+            Criterion.event_id == event.id, User.role == "judge", User.active)
         .distinct().order_by(User.username)).all()
     base = request.host_url.rstrip("/")
     printed = []
