@@ -35,9 +35,23 @@ def text_problem(text: str, limit: int | None = None, lines: bool = False) -> st
 
 
 def normal_mark(value: Decimal) -> Decimal:
-    """A mark as stored and shown: -0 is 0, no trailing zeros (40.00000 is 40), no exponent."""
-    value = value.normalize() + 0  # "+ 0" turns -0 into 0
-    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value
+    """A mark as stored and shown: -0 is 0, no trailing zeros (40.00000 is 40), no exponent
+    (4E+1 is 40). Exact whatever the decimal context: normalize() would round to its 28
+    digits, and "+ 0" to its precision."""
+    if not value.is_finite():
+        return value
+    if value.is_zero():
+        return Decimal(0)
+    sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)
+    kept = list(digits)
+    while exponent < 0 and kept[-1] == 0:
+        kept.pop()
+        exponent += 1
+    if exponent > 0:
+        kept.extend([0] * exponent)
+        exponent = 0
+    return Decimal((sign, tuple(kept), exponent))
 
 
 # --- contestants ------------------------------------------------------------------------
@@ -46,6 +60,7 @@ CONTESTANT_COLUMNS = {
     "bib": "参赛号", "name": "姓名", "gender": "性别", "id_number": "身份证号",
     "unit": "工作单位", "delegation": "代表队", "phone": "手机号",
 }
+MAX_REASON = 2000  # characters of a reason (absence, disqualification)
 GENDERS = {"男": "M", "女": "F", "m": "M", "f": "F", "male": "M", "female": "F"}
 BIB_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,19}$")
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -127,6 +142,12 @@ def check_contestant(values: dict[str, str]) -> tuple[dict[str, str | None], dic
     if phone and not re.fullmatch(r"1[0-9]{10}", phone):
         problems["phone"] = _("a mobile number has 11 digits and begins with 1")
     clean["phone"] = phone
+    if "status_reason" in values:  # the console's form: why absent or disqualified
+        reason = (values["status_reason"] or "").strip()
+        problem = text_problem(reason, MAX_REASON, lines=True)
+        if problem:
+            problems["status_reason"] = problem
+        clean["status_reason"] = reason or None
     return clean, problems
 
 

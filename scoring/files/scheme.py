@@ -131,31 +131,62 @@ class _Checker:
 
 
 MAX_SCHEME = 200_000  # characters: a scheme of sixty criteria is a few thousand
-MAX_NESTING = 8  # brackets and braces open at once: a scheme needs three
+MAX_NESTING = 8  # tables and arrays open at once (brackets, braces, dotted keys): 3 suffice
 
 
 def nesting(text: str) -> int:
-    """How deep brackets and braces nest outside strings and comments, roughly: enough to
-    refuse a file nested a thousand deep before the TOML parser recurses into it."""
-    depth = deepest = 0
-    quote = None
-    for line in text.splitlines():
-        for char in line:
-            if quote:
-                if char == quote:
-                    quote = None
-            elif char in "\"'":
-                quote = char
-            elif char == "#":
-                break
-            elif char in "[{":
-                depth += 1
-                deepest = max(deepest, depth)
-            elif char in "]}":
-                depth = max(0, depth - 1)
-        if quote == "'":  # a literal string ends with its line
-            quote = None
+    """How deep tables and arrays nest outside strings and comments: brackets, braces and the
+    dots of a dotted key (a.b.c is a table in a table). Enough to refuse a file nested a
+    thousand deep before the TOML parser recurses into it (out of stack) or builds it (a
+    key of 60000 dots takes it a minute). Strings are skipped as TOML reads them: escapes
+    in basic strings, multi-line strings, literal strings; a string left open ends with its
+    line. A float (2.5) counts as one dot."""
+    depth = deepest = dots = 0
+    index, end = 0, len(text)
+    while index < end:
+        char = text[index]
+        if char == "#":
+            newline = text.find("\n", index)
+            index = end if newline < 0 else newline
+        elif char in "\"'":
+            index = _string_end(text, index)  # a quoted part of a dotted key
+        elif char in "[{":
+            depth += 1
+            dots = 0
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth = max(0, depth - 1)
+            dots = 0
+        elif char == ".":
+            dots += 1
+            deepest = max(deepest, depth + dots)
+        elif char in "=,\n":
+            dots = 0
+        index += 1
     return deepest
+
+
+def _string_end(text: str, start: int) -> int:
+    """The index of the last character of the string that opens at `start`."""
+    quote = text[start]
+    multiline = text.startswith(quote * 3, start)
+    index = start + (3 if multiline else 1)
+    while index < len(text):
+        char = text[index]
+        if char == "\\" and quote == '"':
+            index += 2
+            continue
+        if char == "\n" and not multiline:
+            return index
+        if char == quote and (not multiline or text.startswith(quote * 3, index)):
+            if not multiline:
+                return index
+            last = index + 2  # a multi-line string may end with one or two more quotes
+            while last + 1 < len(text) and text[last + 1] == quote and last - index < 4:
+                last += 1
+            return last
+        index += 1
+    return index
 
 
 def parse_scheme(text: str, filename: str = "scheme.toml") -> SchemeFile:
