@@ -29,7 +29,9 @@ def text_problem(text: str, limit: int | None = None, lines: bool = False) -> st
         return _("longer than %(limit)s characters", limit=limit)
     if lines:
         text = text.replace("\r\n", "\n").replace("\n", " ").replace("\t", " ")
-    if UNSEEN.search(text):
+        if UNSEEN.search(text):
+            return _("contains a control character or an invisible character")
+    elif UNSEEN.search(text):
         return _("contains a line break, a control character or an invisible character")
     return None
 

@@ -509,3 +509,15 @@ def test_signing_in_starts_a_new_cookie_session(client: FlaskClient, judged: Jud
     sign_in(client, "judge1")
     with client.session_transaction() as cookie:
         assert cookie["csrf_token"] != before
+
+
+def test_a_scheme_has_at_most_sixty_criteria(runner: FlaskCliRunner, tmp_path: Path) -> None:
+    rows = "".join(f'[[criteria]]\ncode = "C{n}"\nname = "项{n}"\nmax = 10\n'
+                   for n in range(61))
+    (tmp_path / "big.toml").write_text(f'code = "BIG"\nname = "大"\n{rows}', encoding="utf-8")
+    assert "at most 60" in run(runner, "event", "import", tmp_path / "big.toml", ok=False)
+    assert db.session.scalar(select(func.count(Event.id))) == 0
+    rows = "".join(f'[[criteria]]\ncode = "C{n}"\nname = "项{n}"\nmax = 10\n'
+                   for n in range(60))
+    (tmp_path / "big.toml").write_text(f'code = "BIG"\nname = "大"\n{rows}', encoding="utf-8")
+    run(runner, "event", "import", tmp_path / "big.toml")

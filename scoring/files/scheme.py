@@ -332,9 +332,16 @@ def check_scheme(data: dict[str, Any], filename: str | None = None) -> SchemeFil
     return SchemeFile(scheme, competition, weights, shares)
 
 
+MAX_TABLES = 60  # sections, criteria or award tiers in one scheme (the form's rows too)
+
+
 def _tables(check: _Checker, data: dict[str, Any], key: str) -> list[dict[str, Any]]:
     value = data.get(key, [])
     if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
         check.problem(key, _("must be an array of tables ([[%(key)s]])", key=key))
+        return []
+    if len(value) > MAX_TABLES:
+        check.problem(key, _("at most %(count)s [[%(key)s]] in a scheme", count=MAX_TABLES,
+                             key=key))
         return []
     return value
