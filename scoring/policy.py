@@ -1,7 +1,7 @@
 """Who may do what to an event, and when; the marks each contestant needs and each judge
 owes. Pure: plain values and the models' attributes in, answers out, no query and no Flask
 beyond the translations. Views, operations, the command line and templates all ask here
-(templates through `abilities`, as booleans), so no two places can disagree.
+(templates through `can(action, event)`, as booleans), so no two places can disagree.
 
 The lifecycle: setup -> registration -> drawn -> scoring -> locked -> published. Marks are
 entered only in `scoring`; after `locked` nothing that changes a result (a mark, a status, a
@@ -104,10 +104,6 @@ def holds(action: str, event: Any, user: Person | None) -> bool:
     return bool(roles(event, user) & ACTIONS[action][1])
 
 
-def state_allows(action: str, state: str) -> bool:
-    return state in ACTIONS[action][0]
-
-
 def can(action: str, event: Any, user: Person | None) -> bool:
     """May `user` take `action` on `event` now (its state, their roles in it)?"""
     return refusal(action, event, user) is None
@@ -128,11 +124,6 @@ def refusal(action: str, event: Any, user: Person | None) -> str | None:
         return str(message) % {"code": event.code} if "%(code)s" in str(message) \
             else str(message)
     return None
-
-
-def abilities(event: Any, user: Person | None) -> dict[str, bool]:
-    """Every action as a boolean, for templates (which never see state names)."""
-    return {action: can(action, event, user) for action in ACTIONS}
 
 
 # --- the marks needed, and who owes them --------------------------------------------------

@@ -83,7 +83,3 @@ def require(action: str, event: Event, user: User | None, field: str | None = No
     reason = policy.refusal(action, event, user)
     if reason:
         raise InputError(Problem(reason, field=field, file=file))
-
-
-def actor_of(user: User | None, actor: str) -> str:
-    return user.username if user is not None else actor
