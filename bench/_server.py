@@ -174,7 +174,11 @@ def temporary_site(backend: str, keep: bool = False) -> Iterator[Site]:
         env = {key: value for key, value in os.environ.items()
                if not key.startswith(("SCORING_", "FLASK_", "GUNICORN_"))}
         env.update(SCORING_INSTANCE_PATH=str(instance), SCORING_DATABASE_URL=url,
-                   SCORING_LOCALE="en", PYTHONUNBUFFERED="1")
+                   SCORING_LOCALE="en", PYTHONUNBUFFERED="1",
+                   # The command line and gunicorn run the code of the tree this bench is
+                   # in (a copy of a commit, say), not whatever the venv was installed from.
+                   PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT),
+                                                            env.get("PYTHONPATH")])))
         yield Site(backend, instance, url, name, env)
     finally:
         try:
