@@ -199,6 +199,6 @@ def mark_refusal(judge: str, judge_delegation: str | None, panel: Panel, entry_s
         return _("Not yours to mark (your own delegation)")
     marked = set(marked_by)
     if judge not in marked and len(marked) >= panel.judges:
-        return _("This contestant already has the %(count)s marks this criterion takes.",
+        return _("This contestant already has every mark this criterion takes (%(count)s).",
                  count=panel.judges)
     return None

@@ -99,7 +99,7 @@ def test_a_judge_beyond_the_schemes_number_cannot_add_a_mark(
     sign_out(client, token)
     token = sign_in(client, "judge1")
     page = save(client, token, entry, "0", criterion="R").get_data(as_text=True)
-    assert "state-refused" in page and "已有规定的 1 个分数" in page
+    assert "state-refused" in page and "已有规定的全部分数（1 个）" in page
     assert marks_of(entry, "R") == {"judge2": "16"}
     # judge1 owes nothing on R for that contestant: their count and the sheet agree.
     done, expected = map(int, client.get("/judge/J/R/progress").get_data(
@@ -248,7 +248,7 @@ def test_disable_and_reset_end_every_session(client: FlaskClient, runner: FlaskC
     login = csrf_token(judge)
     refused = judge.post("/login", data={"username": "judge1", "password": PASSWORD,
                                          "csrf_token": login})
-    assert refused.status_code == 401
+    assert refused.status_code == 401 and "此账号已停用" in refused.get_data(as_text=True)
     client.post(f"/admin/judges/{judge1.id}/active", data={"csrf_token": token, "active": "1"})
     sign_in(judge, "judge1")
     assert judge.get("/judge").status_code == 200

@@ -162,7 +162,12 @@ def login() -> ResponseReturnValue:
                 audit("user.login", user.username, user=user, address=address)
                 db.session.commit()
                 return redirect(safe_next(request.args.get("next"), user))
-            error = _("Wrong account or password.")
+            if user is not None and not user.active \
+                    and user.check_password(form.password.data):
+                # Only who knows the password learns the account is disabled.
+                error = _("This account is disabled: ask the organisers.")
+            else:
+                error = _("Wrong account or password.")
             status = 401
     elif request.method == "POST":
         status = 400
