@@ -46,6 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SCORING_BOARD_POLL=3,
         SCORING_BOARD_STAMP_TTL=0.5,
         SCORING_BOARD_RENDER_GAP=1.0,
+        SCORING_BOARD_COST_FACTOR=10.0,  # the gap is at least 10 x the results' cost
         SCORING_BOARD_CACHE=True,
     )
     if test_config is None:

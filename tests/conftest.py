@@ -76,6 +76,7 @@ def make_app(database_url: str, **config: object) -> Flask:
         "SCORING_LOCALE": "en",
         "SCORING_PASSWORD_METHOD": "scrypt:1024:8:1",  # fast in tests, same algorithm
         "SCORING_BOARD_RENDER_GAP": 0,  # each change rendered at once (the gap: test_board.py)
+        "SCORING_BOARD_COST_FACTOR": 0,
         **config,
     })
 

@@ -161,19 +161,40 @@ class RenderCache:
         self.latest: dict[str, Page] = {}
         self.rendering: dict[str, Lock] = {}
         self.results: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self.computing: dict[str, Lock] = {}
+        self.cost = 0.0  # seconds the last computation of results took
         self.lock = Lock()
 
     def data(self, state: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """The results of this state, computed once in this process: threads asking for
+        the same state meanwhile (the board, the teams and the API at one version) wait for
+        the one computing it instead of computing it again side by side."""
         with self.lock:
             known = self.results.get(state)
-        if known is not None:
-            return known
-        data = compute()
-        with self.lock:
-            self.results[state] = data
-            while len(self.results) > 2:  # this version and the one before
-                self.results.popitem(last=False)
+            if known is not None:
+                return known
+            computing = self.computing.setdefault(state, Lock())
+        with computing:
+            with self.lock:
+                known = self.results.get(state)
+            if known is not None:
+                return known
+            started = time.monotonic()
+            data = compute()
+            with self.lock:
+                self.cost = time.monotonic() - started
+                self.results[state] = data
+                while len(self.results) > 2:  # this version and the one before
+                    self.results.popitem(last=False)
+                self.computing.pop(state, None)
         return data
+
+    def gap(self, least: float, factor: float) -> float:
+        """Seconds between two renders of a series: `least` (SCORING_BOARD_RENDER_GAP), or
+        `factor` times what computing the results last took (SCORING_BOARD_COST_FACTOR) when
+        that is longer: 10,000 entries take about 0.4 s, so while judges save and a crowd
+        polls, a process spends about a tenth of a core on them instead of most of it."""
+        return max(least, factor * self.cost)
 
     def last(self, series: str) -> tuple[Page | None, Lock]:
         with self.lock:
@@ -191,6 +212,8 @@ class RenderCache:
             self.latest.clear()
             self.rendering.clear()
             self.results.clear()
+            self.computing.clear()
+            self.cost = 0.0
 
 
 cache = RenderCache()
@@ -243,7 +266,8 @@ def page_for(stamp: Stamp, view: str, partial: bool, locale: str) -> Page:
     series = stamp.series(view, partial, locale)
     last, rendering = cache.last(series)
     if last is not None:
-        gap = current_app.config["SCORING_BOARD_RENDER_GAP"]
+        gap = cache.gap(current_app.config["SCORING_BOARD_RENDER_GAP"],
+                        current_app.config["SCORING_BOARD_COST_FACTOR"])
         if last.moment >= stamp.moment or time.monotonic() - last.rendered < gap \
                 or not rendering.acquire(blocking=False):
             return last
