@@ -19,6 +19,7 @@ import secrets
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -351,3 +352,12 @@ class Gunicorn:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def describe_database(backend: str, site: "Site") -> str:
+    """The line each bench prints about the database it runs on."""
+    if backend == "postgres":
+        with postgres_admin() as admin:
+            version = admin.execute("SHOW server_version").fetchone()[0]  # type: ignore[index]
+        return f"database: PostgreSQL {version}, temporary database {site.database_name}"
+    return f"database: SQLite {sqlite3.sqlite_version} (WAL), {site.database_name}"

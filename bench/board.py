@@ -82,7 +82,6 @@ import resource
 import secrets
 import shlex
 import shutil
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -100,7 +99,7 @@ from typing import Any, Self
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _server import ROOT, Gunicorn, Site, postgres_admin, run_backends, temporary_site
+from _server import ROOT, Gunicorn, Site, describe_database, run_backends, temporary_site
 from marks import Client, ms, nproc, percentile, server_errors
 
 EVENT = "BOARD"
@@ -1317,12 +1316,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> Outcome:
     print(f"\n== {backend} ==", flush=True)
     gap = math.ceil(args.hall_seconds / 2) + 3  # more than a judge can enter at 1 mark / 2 s
     with temporary_site(backend) as site:
-        if backend == "postgres":
-            with postgres_admin() as admin:
-                version = admin.execute("SHOW server_version").fetchone()[0]  # type: ignore[index]
-            print(f"database: PostgreSQL {version}, temporary database {site.database_name}")
-        else:
-            print(f"database: SQLite {sqlite3.sqlite_version} (WAL), {site.database_name}")
+        print(describe_database(backend, site))
         marks = set_up(site, args.judges, gap, args.seed)
         write_wrapper(site)
         print(f"set-up through the scoring CLI (one process): {CONTESTANTS} contestants, "

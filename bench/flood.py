@@ -70,7 +70,6 @@ import random
 import re
 import secrets
 import shlex
-import sqlite3
 import sys
 import time
 import zipfile
@@ -89,7 +88,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _server import (  # noqa: E402
     Gunicorn,
     Site,
-    postgres_admin,
+    describe_database,
     run_backends,
     temporary_site,
 )
@@ -803,12 +802,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> Outcome:
     began = time.monotonic()
     print(f"\n== {backend} ==", flush=True)
     with temporary_site(backend) as site:
-        if backend == "postgres":
-            with postgres_admin() as admin:
-                version = admin.execute("SHOW server_version").fetchone()[0]  # type: ignore[index]
-            print(f"database: PostgreSQL {version}, temporary database {site.database_name}")
-        else:
-            print(f"database: SQLite {sqlite3.sqlite_version} (WAL), {site.database_name}")
+        print(describe_database(backend, site))
         counts = set_up(site, args)
         print(f"set-up through the scoring CLI: {counts['entries']} entries, {counts['marks']} "
               f"marks imported: {time.monotonic() - began:.1f} s", flush=True)

@@ -49,7 +49,6 @@ import random
 import re
 import secrets
 import shlex
-import sqlite3
 import statistics
 import sys
 import threading
@@ -63,7 +62,12 @@ from urllib.parse import urlencode
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _server import (  # noqa: E402
-    Gunicorn, Site, postgres_admin, run_backends, temporary_site)
+    Gunicorn,
+    Site,
+    describe_database,
+    run_backends,
+    temporary_site,
+)
 
 EVENT = "BENCH"
 CRITERION = "Q"
@@ -490,12 +494,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> Outcome:
     began = time.perf_counter()
     print(f"\n== {backend} ==", flush=True)
     with temporary_site(backend) as site:
-        if backend == "postgres":
-            with postgres_admin() as admin:
-                version = admin.execute("SHOW server_version").fetchone()[0]  # type: ignore[index]
-            print(f"database: PostgreSQL {version}, temporary database {site.database_name}")
-        else:
-            print(f"database: SQLite {sqlite3.sqlite_version} (WAL), {site.database_name}")
+        print(describe_database(backend, site))
         set_up(site, args.judges, args.marks)
         print(f"set-up through the scoring CLI: {time.perf_counter() - began:.1f} s", flush=True)
         server = Gunicorn(site, workers=args.workers, threads=args.threads)

@@ -68,7 +68,6 @@ import random
 import re
 import secrets
 import shlex
-import sqlite3
 import sys
 import threading
 import time
@@ -84,7 +83,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _server import (  # noqa: E402
     Gunicorn,
     Site,
-    postgres_admin,
+    describe_database,
     run_backends,
     temporary_site,
 )
@@ -798,12 +797,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> Outcome:
     print(f"\n== {backend} ==", flush=True)
     rng = random.Random(f"{args.seed}-kills-{backend}")
     with temporary_site(backend) as site:
-        if backend == "postgres":
-            with postgres_admin() as admin:
-                version = admin.execute("SHOW server_version").fetchone()[0]  # type: ignore[index]
-            print(f"database: PostgreSQL {version}, temporary database {site.database_name}")
-        else:
-            print(f"database: SQLite {sqlite3.sqlite_version} (WAL), {site.database_name}")
+        print(describe_database(backend, site))
         plan = set_up(site, args.judges, args.marks, args.real_hash)
         print(f"set-up through the scoring CLI: {args.judges} judges on "
               f"{len(plan)} criteria ({', '.join(f'{code}: {len(j)}' for code, j in plan)}), "

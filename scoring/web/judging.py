@@ -70,7 +70,11 @@ def sheet_context(event: Event, criterion: Criterion) -> dict[str, object]:
 def row(event: Event, criterion: Criterion, entry: Entry, mark: Mark | None,
         outcome: marking.Outcome | None = None, panel: policy.Panel | None = None,
         marked: set[str] | None = None) -> dict[str, object]:
-    """One row of a sheet; `refusal` says why this judge may not mark it (policy)."""
+    """One row of a sheet; `refusal` says why this judge may not mark it (policy). A save
+    that was just stored passed that check under the event's lock: not asked again."""
+    if outcome is not None and outcome.changed:
+        return {"entry": entry, "criterion": criterion, "mark": mark, "outcome": outcome,
+                "refusal": None}
     return {"entry": entry, "criterion": criterion, "mark": mark, "outcome": outcome,
             "refusal": policy.mark_refusal(
                 current_user.username, current_user.delegation,
