@@ -211,9 +211,13 @@ class Gunicorn:
 
     def __init__(self, site: Site, workers: int = 2, threads: int = 4,
                  extra_args: tuple[str, ...] = (), ready_timeout: float = 30.0,
-                 app: str = "scoring:create_app()", new_session: bool = False) -> None:
+                 app: str = "scoring:create_app()", new_session: bool = False,
+                 env: dict[str, str] | None = None) -> None:
         """`app` is gunicorn's APP_MODULE; a module outside the project (a benchmark's wrapper
-        around create_app) can be put on the path with extra_args=("--pythonpath", DIR)."""
+        around create_app) can be put on the path with extra_args=("--pythonpath", DIR).
+        `env` adds to the site's environment (e.g. SCORING_WORKER_NICE, read by
+        scoring/gunicorn_conf.py when extra_args holds its --config)."""
+        self.env = {**site.env, **(env or {})}
         self.site = site
         self.app = app
         self.new_session = new_session
@@ -246,7 +250,7 @@ class Gunicorn:
                         "--threads", str(self.threads), "--bind", f"{self.host}:{self.port}",
                         *self.extra_args, self.app]
         with open(self.stderr_path, stderr_mode) as stderr:
-            self.process = subprocess.Popen(self.command, cwd=ROOT, env=self.site.env,
+            self.process = subprocess.Popen(self.command, cwd=ROOT, env=self.env,
                                             stdin=subprocess.DEVNULL,
                                             stdout=subprocess.DEVNULL, stderr=stderr,
                                             start_new_session=self.new_session)

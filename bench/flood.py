@@ -5,7 +5,7 @@ public API while a judge saves marks, measuring the judge's save latency.
 Run: .venv/bin/python bench/flood.py [--backend sqlite|postgres|both] [--workers 2]
          [--threads 4] [--skip-bomb] [--uploads 10] [--parallel 8] [--skip-api]
          [--entries 10000] [--clients 16] [--saves 200] [--turns 4] [--pause 0.1]
-         [--public-pool] [--seed 1]
+         [--public-pool] [--public-nice 10] [--seed 1]
 
 For each backend (default both): a temporary instance directory and a fresh database (an
 SQLite file, or `scoring_bench_<random>` on the PostgreSQL server at
@@ -48,7 +48,9 @@ client runs on the same (2-core) machine.
     the database. Goal: the save p99 under the flood within 3x the idle p99. With
     --public-pool the flood goes to a second gunicorn on the same database (--workers split
     between the two), as a proxy sending /api/ and /e/ to their own pool would: the judge's
-    saves then never share a process with the public's computations.
+    saves then never share a process with the public's computations; that pool runs at
+    --public-nice (10) through scoring/gunicorn_conf.py's SCORING_WORKER_NICE, as the
+    README's deployment runs it.
 
 Exits 1 on a 5xx, a worker replaced during (a), a save not acknowledged or not stored, a
 transport error, or a traceback in gunicorn's stderr. Goals not met are printed (they say
@@ -703,8 +705,12 @@ def api_part(site: Site, args: argparse.Namespace, outcome: Outcome) -> None:
         server = stack.enter_context(Gunicorn(site, workers=workers, threads=args.threads))
         public = server
         if args.public_pool:
-            public = stack.enter_context(Gunicorn(site, workers=workers, threads=args.threads))
-            print(f"  --public-pool: the judge on one gunicorn, the flood on another, "
+            public = stack.enter_context(Gunicorn(
+                site, workers=workers, threads=args.threads,
+                extra_args=("--config", "scoring/gunicorn_conf.py"),
+                env={"SCORING_WORKER_NICE": str(args.public_nice)}))
+            print(f"  --public-pool: the judge on one gunicorn, the flood on another at nice "
+                  f"{args.public_nice} (scoring/gunicorn_conf.py, SCORING_WORKER_NICE), "
                   f"{workers} worker(s) each, one database")
         print("  server: " + shlex.join([os.path.relpath(server.command[0]),
                                          *server.command[1:]]), flush=True)
@@ -834,6 +840,8 @@ def main() -> int:
     parser.add_argument("--turns", type=int, default=4,
                         help="(b) idle and flooded phases taken in turns, the saves split "
                              "between them")
+    parser.add_argument("--public-nice", type=int, default=10,
+                        help="with --public-pool: the public pool's SCORING_WORKER_NICE")
     parser.add_argument("--public-pool", action="store_true",
                         help="(b) the flood on a second gunicorn (a public pool, as a proxy "
                              "routing /api/ and /e/ apart would make), the judge on the first; "
