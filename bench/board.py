@@ -887,7 +887,7 @@ def phones_process(host: str, port: int, count: int, window: tuple[float, float]
 @dataclass
 class Judges:
     saves: int = 0
-    acknowledged: dict[tuple[str, str, int], tuple[int, str]] = field(default_factory=dict)
+    acknowledged: dict[tuple[str, str, str], tuple[int, str]] = field(default_factory=dict)
     latencies: list[float] = field(default_factory=list)
     statuses: Counter[int] = field(default_factory=Counter)
     exceptions: Counter[str] = field(default_factory=Counter)
@@ -899,7 +899,7 @@ class Judges:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def sign_in(server: Gunicorn, seat: Seat) -> tuple[Client, str, dict[int, str]]:
+def sign_in(server: Gunicorn, seat: Seat) -> tuple[Client, str, dict[str, str]]:
     """Sign in through the form, open the mark sheet: (client, CSRF token, versions by entry
     id)."""
     client = Client(server.host, server.port, keep_alive=False)
@@ -918,12 +918,13 @@ def sign_in(server: Gunicorn, seat: Seat) -> tuple[Client, str, dict[int, str]]:
     token = META_CSRF.search(page)
     if status != 200 or token is None:
         raise RuntimeError(f"GET /judge/{EVENT}/{seat.criterion} -> {status}: {page[:300]}")
-    versions = {int(url.rsplit("/", 1)[1]): version for url, version in ROW_FORM.findall(page)}
+    # by the row's key (the blind code, or the sheet key on a criterion that is not blind)
+    versions = {url.rsplit("/", 1)[1]: version for url, version in ROW_FORM.findall(page)}
     return client, html.unescape(token.group(1)), versions
 
 
-def judge_thread(server: Gunicorn, seat: Seat, session: tuple[Client, str, dict[int, str]],
-                 entries: list[int], start: float, stop: float, seed: int,
+def judge_thread(server: Gunicorn, seat: Seat, session: tuple[Client, str, dict[str, str]],
+                 entries: list[str], start: float, stop: float, seed: int,
                  out: Judges) -> None:
     client, csrf, versions = session
     rng = random.Random(seed * 1_000_003 + seat.index)
@@ -996,7 +997,7 @@ class Verification:
 
 
 def verify(site: Site, judges: list[Seat],
-           acknowledged: dict[tuple[str, str, int], tuple[int, str]]) -> Verification:
+           acknowledged: dict[tuple[str, str, str], tuple[int, str]]) -> Verification:
     """Every acknowledged save is stored with exactly its value and one revision carrying
     its token; no mark of a bench judge on a gap entry is stored without acknowledgement."""
     from sqlalchemy import text
@@ -1007,7 +1008,8 @@ def verify(site: Site, judges: list[Seat],
     try:
         with engine.connect() as connection:
             rows = connection.execute(text(
-                "SELECT m.id, m.judge, c.code, m.entry_id, m.value FROM marks m "
+                "SELECT m.id, m.judge, c.code, CASE WHEN c.blind THEN n.blind_code "
+                "ELSE n.sheet_key END, m.value FROM marks m JOIN entries n ON n.id = m.entry_id "
                 "JOIN criteria c ON c.id = m.criterion_id JOIN events e ON e.id = c.event_id "
                 "WHERE e.code = :event AND m.judge IN (" + ", ".join(
                     f":j{k}" for k in range(len(names))) + ")"),
@@ -1042,15 +1044,19 @@ def verify(site: Site, judges: list[Seat],
     return result
 
 
-def entry_ids(site: Site) -> dict[str, int]:
+def entry_keys(site: Site) -> dict[tuple[str, str], str]:
+    """(criterion, bib) -> the key naming the entry's row on that criterion's sheets: the
+    blind code, or the sheet key on a criterion that is not blind."""
     from sqlalchemy import text
 
     engine = site.engine()
     try:
         with engine.connect() as connection:
-            return {bib_: id_ for bib_, id_ in connection.execute(text(
-                "SELECT n.bib, n.id FROM entries n JOIN events e ON e.id = n.event_id "
-                "WHERE e.code = :event"), {"event": EVENT})}
+            return {(code, bib_): key for code, bib_, key in connection.execute(text(
+                "SELECT c.code, n.bib, CASE WHEN c.blind THEN n.blind_code ELSE n.sheet_key "
+                "END FROM entries n JOIN events e ON e.id = n.event_id "
+                "JOIN criteria c ON c.event_id = e.id WHERE e.code = :event"),
+                {"event": EVENT})}
     finally:
         engine.dispose()
 
@@ -1069,11 +1075,11 @@ class Hall:
 
 def hall(server: Gunicorn, args: argparse.Namespace, gap: int) -> Hall:
     site = server.site
-    ids = entry_ids(site)
+    keys = entry_keys(site)
     judges = seats(args.judges)
     out = Judges()
 
-    def timed_sign_in(seat: Seat) -> tuple[Client, str, dict[int, str]]:
+    def timed_sign_in(seat: Seat) -> tuple[Client, str, dict[str, str]]:
         began = time.perf_counter()
         session = sign_in(server, seat)
         out.sign_in.append(time.perf_counter() - began)
@@ -1096,7 +1102,7 @@ def hall(server: Gunicorn, args: argparse.Namespace, gap: int) -> Hall:
     with CpuMeter(server, lambda: time.process_time() + child_cpu()) as meter:
         child.start()
         threads = [threading.Thread(target=judge_thread, args=(
-            server, seat, session, [ids[b] for b in gap_bibs(seat.panel, gap)],
+            server, seat, session, [keys[(seat.criterion, b)] for b in gap_bibs(seat.panel, gap)],
             window[0], window[1] - 1.0, args.seed, out), daemon=True)
             for seat, session in zip(judges, sessions)]
         for thread in threads:

@@ -599,8 +599,8 @@ class Saves:
     latencies: list[float] = field(default_factory=list)
     statuses: Counter[int] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
-    # entry id -> (value in 1/10000, token)
-    acknowledged: dict[int, tuple[int, str]] = field(default_factory=dict)
+    # the row's key (blind code or sheet key) -> (value in 1/10000, token)
+    acknowledged: dict[str, tuple[int, str]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -665,7 +665,7 @@ class Judge:
             saves.latencies.append(time.perf_counter() - start)
             saves.statuses[status] += 1
             if status == 200 and 'class="mark-row state-saved' in body:
-                entry = int(url.rsplit("/", 1)[1])
+                entry = url.rsplit("/", 1)[1]  # the row's key: blind code or sheet key
                 saves.acknowledged[entry] = (int(Decimal(typed) * 10_000), token)
             elif len(saves.problems) < 5:
                 saves.problems.append(f"POST {url} -> {status}: {' '.join(body.split())[:300]}")
@@ -674,7 +674,7 @@ class Judge:
         return saves
 
 
-def verify(site: Site, acknowledged: dict[int, tuple[int, str]]) -> tuple[int, int]:
+def verify(site: Site, acknowledged: dict[str, tuple[int, str]]) -> tuple[int, int]:
     """(stored as acknowledged, missing or different) among the judge's acknowledged saves."""
     from sqlalchemy import text
 
@@ -682,7 +682,8 @@ def verify(site: Site, acknowledged: dict[int, tuple[int, str]]) -> tuple[int, i
     try:
         with engine.connect() as connection:
             found = {row[0]: (row[1], row[2]) for row in connection.execute(text(
-                "SELECT m.entry_id, m.value, r.client_token FROM marks m "
+                "SELECT CASE WHEN c.blind THEN n.blind_code ELSE n.sheet_key END, m.value, "
+                "r.client_token FROM marks m JOIN entries n ON n.id = m.entry_id "
                 "JOIN mark_revisions r ON r.mark_id = m.id "
                 "JOIN criteria c ON c.id = m.criterion_id JOIN events e ON e.id = c.event_id "
                 "WHERE e.code = :event AND c.code = :criterion AND r.client_token IS NOT NULL"),

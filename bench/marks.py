@@ -81,7 +81,7 @@ META_CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 ROW_FORM = re.compile(r'<form class="mark-form" hx-post="([^"]+)".*?'
                       r'<input type="hidden" name="version" value="([^"]*)">', re.S)
 ROW_STATE = re.compile(r'class="mark-row state-(\w+)')
-ENTRY_ID = re.compile(r"/(\d+)$")
+ENTRY_ID = re.compile(r"/([^/]+)$")  # a row's key: the blind code (or sheet key)
 PROGRESS_URL = re.compile(r'class="progress-count"\s+hx-get="([^"]+)"')
 
 
@@ -226,7 +226,7 @@ class Load:
     statuses: Counter[int] = field(default_factory=Counter)
     exceptions: Counter[str] = field(default_factory=Counter)
     states: Counter[str] = field(default_factory=Counter)  # the row's state on a 200 save
-    acknowledged: dict[tuple[str, int], tuple[int, str]] = field(default_factory=dict)
+    acknowledged: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
     sign_in: list[float] = field(default_factory=list)  # POST /login (scrypt), seconds
     counts: list[float] = field(default_factory=list)  # GET of the count after a save
     wrong_counts: int = 0  # a count that was not "acknowledged so far / marks"
@@ -364,7 +364,7 @@ def judges_saving(server: Gunicorn, judges: int, marks: int, seed: int) -> Load:
                 if status == 200 and "state-saved" in body:
                     entry = ENTRY_ID.search(url)
                     assert entry, url
-                    mine.acknowledged[(judge, int(entry.group(1)))] = (steps * 5_000, token)
+                    mine.acknowledged[(judge, entry.group(1))] = (steps * 5_000, token)
                 else:
                     mine.sample(f"POST {url} -> {status}: {body}")
                 if status == 200:
@@ -414,7 +414,7 @@ class Verification:
             self.details.append(text)
 
 
-def verify(site: Site, acknowledged: dict[tuple[str, int], tuple[int, str]]) -> Verification:
+def verify(site: Site, acknowledged: dict[tuple[str, str], tuple[int, str]]) -> Verification:
     """Compare the acknowledged saves with the marks table, in raw SQL (integers)."""
     from sqlalchemy import text
 
@@ -426,9 +426,11 @@ def verify(site: Site, acknowledged: dict[tuple[str, int], tuple[int, str]]) -> 
                 "SELECT c.id FROM criteria c JOIN events e ON e.id = c.event_id "
                 "WHERE e.code = :event AND c.code = :criterion"),
                 {"event": EVENT, "criterion": CRITERION}).scalar_one()
-            marks = connection.execute(text(
-                "SELECT id, entry_id, judge, value, version FROM marks "
-                "WHERE criterion_id = :criterion"), {"criterion": criterion_id}).all()
+            marks = connection.execute(text(  # by the key of the row the judge saved
+                "SELECT m.id, CASE WHEN c.blind THEN n.blind_code ELSE n.sheet_key END, "
+                "m.judge, m.value, m.version FROM marks m JOIN entries n ON n.id = m.entry_id "
+                "JOIN criteria c ON c.id = m.criterion_id WHERE m.criterion_id = :criterion"),
+                {"criterion": criterion_id}).all()
             revisions: dict[int, list[tuple[int, str | None]]] = {}
             for mark_id, new_value, token in connection.execute(text(
                     "SELECT r.mark_id, r.new_value, r.client_token FROM mark_revisions r "

@@ -106,7 +106,7 @@ FAST_HASH = "scrypt:1024:8:1"  # as tests/conftest.py; --real-hash keeps the def
 MARK_SCALE = 10_000  # marks are stored as integers of 1/10000 (models.ExactDecimal)
 ROW = re.compile(r'<form class="mark-form" hx-post="([^"]+)".*?'
                  r'name="version" value="([^"]*)".*?data-saved="([^"]*)"', re.DOTALL)
-ENTRY_ID = re.compile(r"/(\d+)$")
+ENTRY_ID = re.compile(r"/([^/]+)$")  # a row's key: the blind code (or sheet key)
 BACKOFF_MAX = 2.0  # seconds: the longest back-off between two tries of a save
 
 
@@ -185,7 +185,7 @@ class Attempt:
 
     phase: int
     judge: str
-    entry_id: int
+    entry_id: str  # the key of the entry's row (never its id: the pages do not show it)
     units: int  # the value in 1/10000
     token: str
     version: str
@@ -295,7 +295,7 @@ class Judge:
         self.csrf = ""
         self.rng = random.Random(f"{args.seed}-{index}")
         self.attempts: list[Attempt] = []
-        self.last_acknowledged: dict[int, Attempt] = {}  # by entry id
+        self.last_acknowledged: dict[str, Attempt] = {}  # by the row's key
 
     @property
     def sheet_path(self) -> str:
@@ -359,8 +359,8 @@ class Judge:
                 raise RuntimeError("POST /login: no answer before the deadline")
             self.backoff(tries)
 
-    def read_sheet(self, figures: Figures) -> list[tuple[str, int, str, str]]:
-        """[(save URL, entry id, version, saved value)] of the judge's sheet; the CSRF token."""
+    def read_sheet(self, figures: Figures) -> list[tuple[str, str, str, str]]:
+        """[(save URL, row key, version, saved value)] of the judge's sheet; the CSRF token."""
         deadline = time.monotonic() + self.args.deadline
         status, page = self.get_until(figures, self.sheet_path, deadline)
         if status in (302, 401):
@@ -375,7 +375,7 @@ class Judge:
             url = html.unescape(url)
             entry = ENTRY_ID.search(url)
             assert entry, url
-            rows.append((url, int(entry.group(1)), version, html.unescape(saved)))
+            rows.append((url, entry.group(1), version, html.unescape(saved)))
         return rows
 
     def save(self, figures: Figures, progress: Progress, attempt: Attempt, url: str) -> None:
@@ -435,7 +435,7 @@ class Judge:
             if answer is None or answer[0] >= 500:
                 self.backoff(attempt.tries)
 
-    def new_value(self, entry_id: int) -> int:
+    def new_value(self, entry_id: str) -> int:
         """A multiple of 0.5 within 0..100, different from the last acknowledged one."""
         last = self.last_acknowledged.get(entry_id)
         while True:
@@ -446,7 +446,7 @@ class Judge:
     def run_phase(self, phase: int, figures: Figures, progress: Progress,
                   barrier: threading.Barrier) -> None:
         mine = Figures()
-        rows: list[tuple[str, int, str, str]] = []
+        rows: list[tuple[str, str, str, str]] = []
         try:
             if phase == 1:
                 self.sign_in(mine)
@@ -596,7 +596,8 @@ def verify(site: Site, judges: list[Judge], kills: list[Kill]) -> Verification:
     try:
         with engine.connect() as connection:
             marks = connection.execute(text(
-                "SELECT m.id, m.judge, m.entry_id, m.value, m.version FROM marks m "
+                "SELECT m.id, m.judge, CASE WHEN c.blind THEN n.blind_code ELSE n.sheet_key "
+                "END, m.value, m.version FROM marks m JOIN entries n ON n.id = m.entry_id "
                 "JOIN criteria c ON c.id = m.criterion_id JOIN events e ON e.id = c.event_id "
                 "WHERE e.code = :event"), {"event": EVENT}).all()
             revisions: dict[int, list[tuple[int, int | None, int, str | None, datetime]]] = {}
@@ -634,7 +635,7 @@ def verify(site: Site, judges: list[Judge], kills: list[Kill]) -> Verification:
 
     stored = {(judge, entry_id): (mark_id, value, version)
               for mark_id, judge, entry_id, value, version in marks}
-    history: dict[tuple[str, int], list[Attempt]] = {}
+    history: dict[tuple[str, str], list[Attempt]] = {}
     for judge in judges:
         for attempt in judge.attempts:
             history.setdefault((judge.name, attempt.entry_id), []).append(attempt)

@@ -83,9 +83,20 @@ def sign_in(client: FlaskClient, username: str, password: str = PASSWORD) -> str
     return csrf_token(client, response.headers["Location"])
 
 
+def row_key(entry: Entry, criterion: str | Criterion = "V") -> str:
+    """What names an entry's row on a judge's sheet of the criterion (a code, or a Criterion
+    of the entry's event): its blind code on a blind criterion, its sheet key on another."""
+    if isinstance(criterion, str):
+        criterion = db.session.scalar(select(Criterion).where(
+            Criterion.event_id == entry.event_id, Criterion.code == criterion))
+    if criterion is not None and not criterion.blind:
+        return entry.sheet_key
+    return entry.blind_code or entry.sheet_key
+
+
 def save(client: FlaskClient, token: str, entry: Entry, value: str, criterion: str = "V",
          version: str = "", request_token: str | None = None, event: str = "J"):  # type: ignore[no-untyped-def]
-    return client.post(f"/judge/{event}/{criterion}/{entry.id}", data={
+    return client.post(f"/judge/{event}/{criterion}/{row_key(entry, criterion)}", data={
         "value": value, "version": version, "token": request_token or "", "view": "sheet"},
         headers={"HX-Request": "true", "X-CSRFToken": token})
 

@@ -186,7 +186,7 @@ def test_judge_pages(browser, live_server: str, demo: Event, language: str) -> N
     audit.check(page, "/judge/WELD/P1 (unsaved, offline)")
     page.context.set_offline(False)
 
-    # A judge with a conflict of interest sees refused rows.
+    # A judge with a conflict of interest: that delegation's rows are left out (blind).
     other = audit.page(TABLET)
     audit.sign_in(other, "judge2", "demo-judge2")
     audit.goto(other, "/judge/WELD/P1", "/judge/WELD/P1 (judge2)")

@@ -61,7 +61,7 @@ def test_judge_marks_signs_and_chief_corrects(browser, live_server: str,  # type
     assert not any(name in page.content() for name in names)
 
     enter(page, 0, "35.5")
-    page.wait_for_selector("#progress-%d:has-text('1 / 5')" % judged.criterion("V").id)
+    page.wait_for_selector("#progress-V:has-text('1 / 5')")
     page.wait_for_selector(".mark-row.state-saved")
     assert "已保存" in row(page, 0).inner_text()
     enter(page, 1, "45")  # above the maximum of 40
@@ -71,10 +71,10 @@ def test_judge_marks_signs_and_chief_corrects(browser, live_server: str,  # type
     no_overflow(page)
     screenshot(page, "judge-sheet-refused-zh")
     enter(page, 1, "38")
-    page.wait_for_selector("#progress-%d:has-text('2 / 5')" % judged.criterion("V").id)
+    page.wait_for_selector("#progress-V:has-text('2 / 5')")
     for index, value in ((2, "33"), (3, "29.5"), (4, "40")):
         enter(page, index, value)
-    page.wait_for_selector("#progress-%d:has-text('5 / 5')" % judged.criterion("V").id)
+    page.wait_for_selector("#progress-V:has-text('5 / 5')")
     screenshot(page, "judge-sheet-zh")
     # The count stays in sight at the bottom of a sheet longer than the screen (five rows
     # are not, so the screen is made shorter).

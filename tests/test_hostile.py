@@ -164,18 +164,19 @@ def test_a_judge_save_stores_only_valid_marks(client: FlaskClient, judged: Judge
 
     @examples(80)
     @given(criterion=st.sampled_from(["V", "V", "R"]), event=st.just("J"),
-           entry=st.sampled_from([str(entry.id) for entry in judged.entries]),
+           entry=st.sampled_from([entry.blind_code for entry in judged.entries]),
            spoil=st.integers(0, 9), existing=st.booleans(), data=st.data(),
            encoding=encodings)
     def check(criterion: str, event: str, entry: str, spoil: int, existing: bool,
               data: st.DataObject, encoding: str) -> None:
-        target = next(e for e in judged.entries if str(e.id) == entry)
+        target = next(e for e in judged.entries if e.blind_code == entry)
         if spoil == 0:  # one part of the path is wrong, now and then
             event = data.draw(st.sampled_from(["j", "K", "J ", NUL, ""]) | any_text)
         elif spoil == 1:
             criterion = data.draw(st.sampled_from(["Q", "v", "V ", NUL, ""]) | any_text)
         elif spoil == 2:
-            entry = data.draw(st.sampled_from(["0", "999999", "2147483648", "-1", "1.0"]))
+            entry = data.draw(st.sampled_from(["0", "999999", "2147483648", "-1", "1.0",
+                                               str(target.id), target.sheet_key]))
         try:
             if existing:  # a mark already there: the page's version is 1
                 set_mark(target, criteria["V"], "judge2", Decimal(30), source="judge",
@@ -997,11 +998,12 @@ def test_bug_1_nul_in_text_on_postgresql(client: FlaskClient, judged: Judged,
     mark_id = a_mark(judged).id
     entry_id = judged.entries[1].id
     token = signed(who)
-    method, url, *_field = request_.replace("ENTRY", str(entry_id)).replace(
-        "MARK", str(mark_id)).split(" ")
+    blind_code = judged.entries[1].blind_code  # names its row on the judge's blind sheet
+    method, url, *_field = request_.replace("/judge/J/V/ENTRY", f"/judge/J/V/{blind_code}") \
+        .replace("ENTRY", str(entry_id)).replace("MARK", str(mark_id)).split(" ")
     forms = {
         "/login": {"username": NUL, "password": "x", "csrf_token": token},
-        f"/judge/J/V/{entry_id}": {"value": "10", "token": NUL},
+        f"/judge/J/V/{blind_code}": {"value": "10", "token": NUL},
         f"/chief/J/marks/{mark_id}": {"value": "31", "reason": "a" + NUL, "version": "1"},
         "/admin/judges": {"username": "u" + NUL, "role": "judge"},
         "/admin/events/new": scheme_form(name="a" + NUL),
@@ -1030,7 +1032,7 @@ def test_bug_2_int_of_an_isdigit_text(client: FlaskClient, judged: Judged,
     before = written()
     if where == "judge version":
         token = signed("judge1")
-        status = outcome(lambda: post(client, f"/judge/J/V/{entry.id}", token, value="10",
+        status = outcome(lambda: post(client, f"/judge/J/V/{entry.blind_code}", token, value="10",
                                       version=number, token="t1"))
     elif where == "chief version":
         token = signed("chief")
@@ -1209,7 +1211,7 @@ def test_bug_9_too_many_digits_are_rounded_and_accepted(
     before = written()
     if where == "judge":
         token = signed("judge2")
-        page = post(client, f"/judge/J/R/{judged.entries[0].id}", token, value=typed,
+        page = post(client, f"/judge/J/R/{judged.entries[0].blind_code}", token, value=typed,
                     version="", token="t9").get_data(as_text=True)
         assert "state-invalid" in page
     elif where == "chief":

@@ -65,7 +65,7 @@ def signed_in(base: str, username: str) -> tuple[Browser, str]:
 
 
 @pytest.fixture
-def race_event(runner: FlaskCliRunner, tmp_path: Path) -> list[int]:
+def race_event(runner: FlaskCliRunner, tmp_path: Path) -> list[str]:
     (tmp_path / "scheme.toml").write_text(SCHEME, encoding="utf-8")
     run(runner, "event", "import", tmp_path / "scheme.toml")
     people = "参赛号,姓名\n" + "".join(f"{number:03d},选手{number}\n"
@@ -80,20 +80,20 @@ def race_event(runner: FlaskCliRunner, tmp_path: Path) -> list[int]:
     event = db.session.scalar(select(Event).where(Event.code == "RACE"))
     event.state = "scoring"
     db.session.commit()
-    ids = list(db.session.scalars(select(Entry.id).where(Entry.event_id == event.id)
-                                  .order_by(Entry.id)))
+    ids = list(db.session.scalars(select(Entry.blind_code).where(Entry.event_id == event.id)
+                                  .order_by(Entry.id)))  # what names a row of the blind sheet
     db.session.remove()  # from here on the server touches the database
     return ids
 
 
-def test_no_save_lands_after_the_lock(race_event: list[int], live_server: str) -> None:
+def test_no_save_lands_after_the_lock(race_event: list[str], live_server: str) -> None:
     """Five judges save as fast as they can while the organiser locks, eight times over.
     Every save either commits before the lock or is refused as locked; none is stored after
     it, and every answer says truly what became of the mark."""
     base = live_server
     judges = [signed_in(base, judge) for judge in JUDGES]
     boss, boss_token = signed_in(base, "boss")
-    answers: list[tuple[str, int, str]] = []  # (judge, entry id, "saved" | "refused")
+    answers: list[tuple[str, str, str]] = []  # (judge, blind code, "saved" | "refused")
     queues = {judge: list(race_event) for judge in JUDGES}
     rng = random.Random(11)
     for _round in range(ROUNDS):
@@ -102,15 +102,15 @@ def test_no_save_lands_after_the_lock(race_event: list[int], live_server: str) -
         def judge_saves(name: str, browser: Browser, token: str) -> None:
             barrier.wait()
             while queues[name]:
-                entry_id = queues[name].pop(0)
-                page = browser.post(f"{base}/judge/RACE/P/{entry_id}", {
-                    "value": "30", "version": "", "token": f"{name}-{entry_id}",
+                code = queues[name].pop(0)
+                page = browser.post(f"{base}/judge/RACE/P/{code}", {
+                    "value": "30", "version": "", "token": f"{name}-{code}",
                     "view": "sheet"}, {"HX-Request": "true", "X-CSRFToken": token})
                 state = "saved" if "state-saved" in page else (
                     "refused" if "state-refused" in page else page)
-                answers.append((name, entry_id, state))
+                answers.append((name, code, state))
                 if state == "refused":
-                    queues[name].insert(0, entry_id)  # marked in the next round
+                    queues[name].insert(0, code)  # marked in the next round
                     return
 
         threads = [threading.Thread(target=judge_saves, args=(name, *judges[index]))
@@ -147,7 +147,7 @@ def test_no_save_lands_after_the_lock(race_event: list[int], live_server: str) -
 
 
 def test_a_burst_of_wrong_passwords_gets_at_most_the_limit_checked(
-        race_event: list[int], live_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        race_event: list[str], live_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """40 wrong passwords sent at once used to get 11 password checks (limit 5)."""
     checks: list[int] = []
     real = User.check_password

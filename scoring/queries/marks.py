@@ -24,6 +24,34 @@ def markable_entries(event: Event) -> list[Entry]:
         .order_by(Entry.blind_code)))
 
 
+def sheet_key(criterion: Criterion, entry: Entry) -> str:
+    """What names the entry on this criterion's sheet, its row's address and ids: the blind
+    code on a blind criterion, the random `sheet_key` on another (never both, so a judge
+    with sheets of both kinds cannot link a blind code to a station); never the entry's id,
+    bib or order."""
+    return entry.blind_code if criterion.blind and entry.blind_code else entry.sheet_key
+
+
+def sheet_entries(user: User, event: Event, criterion: Criterion) -> list[Entry]:
+    """The rows of this judge's sheet of a criterion: the markable entries, by blind code on
+    a blind sheet, by station on another. A blind sheet leaves out the entries the judge
+    stands aside from (policy.stands_aside): saying so next to a code would tell whose it
+    is; they are not expected of the judge either (judge_progress)."""
+    entries = markable_entries(event)
+    if not criterion.blind:
+        return sorted(entries, key=lambda entry: (entry.station is None, entry.station or 0,
+                                                  entry.blind_code))
+    return [entry for entry in entries if not policy.stands_aside(
+        user.delegation, entry.delegation, event.conflict_check)]
+
+
+def entry_by_key(event: Event, criterion: Criterion, key: str) -> Entry | None:
+    """The markable entry a sheet names by `key` (see sheet_key), or None."""
+    column = Entry.blind_code if criterion.blind else Entry.sheet_key
+    return db.session.scalar(select(Entry).where(
+        Entry.event_id == event.id, Entry.blind_code.is_not(None), column == key))
+
+
 def judge_marks(user: User, criterion: Criterion) -> dict[int, Mark]:
     """This judge's marks on a criterion, by entry id."""
     return {mark.entry_id: mark for mark in db.session.scalars(
@@ -44,6 +72,15 @@ def assigned_criteria(user: User, event: Event) -> list[Criterion]:
 def is_signed(user: User, criterion: Criterion) -> bool:
     return db.session.scalar(select(SignOff.id).where(
         SignOff.user_id == user.id, SignOff.criterion_id == criterion.id)) is not None
+
+
+def sheets_of(criterion: Criterion) -> list[tuple[str, str | None, bool]]:
+    """The sheets of a criterion: (account, display name, signed) of every judge assigned."""
+    signed = set(db.session.scalars(select(SignOff.user_id).where(
+        SignOff.criterion_id == criterion.id)))
+    return [(user.username, user.display_name, user.id in signed) for user in db.session.scalars(
+        select(User).join(Assignment, Assignment.user_id == User.id)
+        .where(Assignment.criterion_id == criterion.id).order_by(User.username))]
 
 
 def panels(event: Event) -> dict[int, policy.Panel]:

@@ -1,6 +1,13 @@
-"""The judges' tablet pages: home with progress, blind mark sheets, instant saves, sign-off."""
+"""The judges' tablet pages: home with progress, blind mark sheets, instant saves, sign-off.
+
+Nothing on these pages, in their addresses or ids leads from a blind code to a person: a row
+of a blind criterion is named by the entry's blind code and shows nothing else, a row of
+another criterion by the entry's random sheet key (queries.marks.sheet_key); never an entry's
+id, bib, order, name or delegation."""
 
 from __future__ import annotations
+
+import re
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -19,6 +26,9 @@ from .auth import role_required
 
 bp = Blueprint("judging", __name__, url_prefix="/judge")
 JUDGES = ("judge", "chief")
+# A blind code (letters and digits) or a sheet key (url-safe base64): anything else names
+# no entry, and is not even looked for.
+KEY = re.compile(r"[A-Za-z0-9_-]{1,40}")
 
 
 def assigned_criterion(event_code: str, criterion_code: str) -> tuple[Event, Criterion]:
@@ -54,7 +64,7 @@ def home() -> ResponseReturnValue:
 
 
 def sheet_context(event: Event, criterion: Criterion) -> dict[str, object]:
-    entries = sheets.markable_entries(event)
+    entries = sheets.sheet_entries(current_user, event, criterion)
     marks = sheets.judge_marks(current_user, criterion)
     panel, marked = sheets.panel(criterion), sheets.marked_by_entry(criterion)
     return {
@@ -71,11 +81,14 @@ def row(event: Event, criterion: Criterion, entry: Entry, mark: Mark | None,
         outcome: marking.Outcome | None = None, panel: policy.Panel | None = None,
         marked: set[str] | None = None) -> dict[str, object]:
     """One row of a sheet; `refusal` says why this judge may not mark it (policy). A save
-    that was just stored passed that check under the event's lock: not asked again."""
+    that was just stored passed that check under the event's lock: not asked again. `key`
+    names the row (queries.marks.sheet_key): its address and ids."""
+    key = sheets.sheet_key(criterion, entry)
     if outcome is not None and outcome.changed:
         return {"entry": entry, "criterion": criterion, "mark": mark, "outcome": outcome,
-                "refusal": None}
+                "refusal": None, "key": key}
     return {"entry": entry, "criterion": criterion, "mark": mark, "outcome": outcome,
+            "key": key,
             "refusal": policy.mark_refusal(
                 current_user.username, current_user.delegation,
                 panel if panel is not None else sheets.panel(criterion), entry.status,
@@ -93,14 +106,16 @@ def sheet(event_code: str, criterion_code: str) -> ResponseReturnValue:
 @bp.get("/<event_code>/code/<blind_code>")
 @role_required(*JUDGES)
 def entry_sheet(event_code: str, blind_code: str) -> ResponseReturnValue:
-    """All of this judge's criteria for one blind code."""
+    """All of this judge's blind criteria for one blind code. A code the judge stands aside
+    from is not found, as on the blind sheets (they leave it out)."""
     event = db.session.scalar(select(Event).where(Event.code == event_code))
-    if event is None:
+    if event is None or not KEY.fullmatch(blind_code):
         abort(404)
     entry = db.session.scalar(select(Entry).where(Entry.event_id == event.id,
                                                   Entry.blind_code == blind_code))
-    criteria = assigned_criteria(event)
-    if entry is None or not criteria:
+    criteria = [criterion for criterion in assigned_criteria(event) if criterion.blind]
+    if entry is None or not criteria or policy.stands_aside(
+            current_user.delegation, entry.delegation, event.conflict_check):
         abort(404)
     rows = [row(event, criterion, entry, sheets.judge_marks(current_user, criterion).get(
         entry.id)) for criterion in criteria]
@@ -117,19 +132,21 @@ def find_code(event_code: str) -> ResponseReturnValue:
     return redirect(url_for("judging.entry_sheet", event_code=event_code, blind_code=code))
 
 
-def marked_entry(event: Event, entry_id: int) -> Entry:
-    entry = db.session.get(Entry, entry_id)
-    if entry is None or entry.event_id != event.id or entry.blind_code is None:
+def marked_entry(event: Event, criterion: Criterion, key: str) -> Entry:
+    """The entry a row's address names (its blind code, or its sheet key on a criterion
+    that is not blind): 404 for anything else, an entry's id above all."""
+    entry = sheets.entry_by_key(event, criterion, key) if KEY.fullmatch(key) else None
+    if entry is None:
         abort(404)
     return entry
 
 
-@bp.get("/<event_code>/<criterion_code>/<int(max=2147483647):entry_id>")
+@bp.get("/<event_code>/<criterion_code>/<key>")
 @role_required(*JUDGES)
-def row_view(event_code: str, criterion_code: str, entry_id: int) -> ResponseReturnValue:
+def row_view(event_code: str, criterion_code: str, key: str) -> ResponseReturnValue:
     """One row as saved, for "keep the saved value" after a conflict."""
     event, criterion = assigned_criterion(event_code, criterion_code)
-    entry = marked_entry(event, entry_id)
+    entry = marked_entry(event, criterion, key)
     mark = sheets.judge_marks(current_user, criterion).get(entry.id)
     return render_template("judge/_row.html", row=row(event, criterion, entry, mark),
                            view="entry" if request.args.get("view") == "entry" else "sheet",
@@ -145,11 +162,11 @@ def seen_version(text: str) -> int | None:
     return -1 if version is None else version
 
 
-@bp.post("/<event_code>/<criterion_code>/<int(max=2147483647):entry_id>")
+@bp.post("/<event_code>/<criterion_code>/<key>")
 @role_required(*JUDGES)
-def save(event_code: str, criterion_code: str, entry_id: int) -> ResponseReturnValue:
+def save(event_code: str, criterion_code: str, key: str) -> ResponseReturnValue:
     event, criterion = assigned_criterion(event_code, criterion_code)
-    entry = marked_entry(event, entry_id)
+    entry = marked_entry(event, criterion, key)
     typed, token = request.form.get("value", ""), request.form.get("token") or None
     try:
         outcome = marking.save_judge_mark(
