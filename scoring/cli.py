@@ -25,7 +25,7 @@ from . import backup
 from . import demo as demo_module
 from .extensions import db
 from .files import exports, imports
-from .files.pdf import certificate_pages, certificates_pdf, results_pdf
+from .files.pdf import certificate_pages, certificates_pdf, codes_pdf, results_pdf
 from .files.scheme import parse_scheme
 from .files.xlsx import results_xlsx
 from .labels import label
@@ -216,14 +216,48 @@ def entries_update(event_code: str, file: str) -> str:
               help="Seed of the draw; the same seed gives the same draw.")
 @writes
 def draw(event_code: str, seed: int | None) -> str:
-    """Draw lots: station, order and blind code per contestant; the seed is recorded."""
+    """Draw lots: station and order per contestant, from a recorded seed, and new blind
+    codes (not from the seed; `scoring codes EVENT` prints them)."""
     event = find_event(event_code)
     used = events.draw_lots(event, actor(), seed)
     lines = [_("Drew lots for %(count)s contestants of %(code)s with seed %(seed)s.",
                count=len(event.entries), code=event.code, seed=used),
-             _("bib\tstation\torder\tblind code")]
+             _("bib\tstation\torder")]
     for entry in sorted(event.entries, key=lambda entry: entry.draw_order or 0):
-        lines.append(f"{entry.bib}\t{entry.station}\t{entry.draw_order}\t{entry.blind_code}")
+        lines.append(f"{entry.bib}\t{entry.station}\t{entry.draw_order}")
+    lines.append(_("Blind codes made; the sealed code list is printed with "
+                   "“scoring codes %(code)s”.", code=event.code))
+    return "\n".join(lines)
+
+
+@click.command("codes")
+@click.argument("event_code", metavar="EVENT")
+@click.option("--new", "new", is_flag=True,
+              help="Make new blind codes first (after the draw, before scoring opens).")
+@click.option("-o", "--output", metavar="FILE.pdf", default=None,
+              help="Write the sealed code list as PDF instead of printing it.")
+@writes
+def codes(event_code: str, new: bool, output: str | None) -> str:
+    """The sealed code list (bib and blind code, by bib) for the encoding judge; --new makes
+    new codes first (two-stage coding). Printing it is recorded in the audit log."""
+    event = find_event(event_code)
+    lines = []
+    if new:
+        events.recode(event, actor())
+        lines.append(_("Made new blind codes for %(count)s contestants of %(code)s.",
+                       count=len(event.entries), code=event.code))
+    listing = events.code_list(event)
+    if output:
+        write_file(output, codes_pdf(listing))
+        audit("codes.export", actor(), event, format="pdf", via="cli", count=listing.count)
+        lines.append(_("Wrote the sealed code list of %(code)s (%(count)s codes) to %(file)s.",
+                       code=event.code, count=listing.count, file=output))
+    else:
+        audit("codes.export", actor(), event, format="text", via="cli", count=listing.count)
+        lines.append(_("bib\tblind code"))
+        lines += [f"{bib}\t{code}" for bib, code in listing.codes.items()]
+    click.echo(_("SHA-256 of the list: %(fingerprint)s", fingerprint=listing.fingerprint),
+               err=True)
     return "\n".join(lines)
 
 
@@ -435,8 +469,8 @@ def write_file(path: str, data: bytes) -> None:
 
 
 COMMANDS = (init_db, demo, event_group, contestants_group, scores_group, entries_group, draw,
-            board, backup_command, restore_command, user_group, judge_group, results_group,
-            certificates)
+            codes, board, backup_command, restore_command, user_group, judge_group,
+            results_group, certificates)
 
 
 def init_app(app: Flask) -> None:

@@ -227,7 +227,8 @@ def test_console_pages(browser, live_server: str, demo: Event, language: str,  #
     audit.sign_in(page, "organiser", "demo-organiser")
     for path in ("/admin", "/admin/events/new", "/admin/events/WELD", "/admin/events/WELD/scheme",
                  "/admin/events/WELD/contestants", f"/admin/events/WELD/entries/{entry.id}",
-                 "/admin/events/WELD/draw", "/admin/judges", "/admin/events/WELD/judges",
+                 "/admin/events/WELD/draw", "/admin/events/WELD/codes", "/admin/judges",
+                 "/admin/events/WELD/judges",
                  "/admin/events/WELD/progress", "/admin/audit", "/admin/audit?event=WELD",
                  "/admin/events/WELD/sheet", "/admin/events/WELD/certificates.pdf"):
         audit.goto(page, path)

@@ -308,7 +308,7 @@ def snapshot() -> list[tuple]:
     event = demo_event()
     people = [(entry.bib, entry.contestant.name, entry.contestant.id_number,
                entry.contestant.phone, entry.contestant.unit, entry.delegation, entry.station,
-               entry.draw_order, entry.blind_code, entry.status, entry.time_used)
+               entry.draw_order, bool(entry.blind_code), entry.status, entry.time_used)
               for entry in sorted(event.entries, key=lambda entry: entry.bib)]
     marks = sorted((mark.entry.bib, mark.criterion.code, mark.judge, mark.value)
                    for mark in db.session.scalars(select(Mark)))
@@ -316,6 +316,8 @@ def snapshot() -> list[tuple]:
 
 
 def test_demo_is_the_same_every_time(app: object) -> None:
+    """The same contestants, draw and marks every time; only the blind codes differ (they
+    come from `secrets`, never from the draw's seed)."""
     demo.load_demo("test")
     first = snapshot()
     db.session.rollback()

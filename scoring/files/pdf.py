@@ -1,5 +1,6 @@
-"""The PDF exports: the printable results sheet (成绩公示表) and the winners' certificates
-(获奖证书) with their verification QR codes.
+"""The PDF exports: the printable results sheet (成绩公示表), the winners' certificates
+(获奖证书) with their verification QR codes, the public draw record (抽签记录) and the sealed
+code list (加密号对照表) for the encoding judge.
 
 Chinese is set in ReportLab's built-in CID font STSong-Light, which every PDF reader
 provides, so no font file is needed on the server and none is embedded.
@@ -31,7 +32,9 @@ from reportlab.platypus import (
 
 from .exports import sheet_columns, sheet_rows, sheet_title
 from ..labels import label
+from ..models import Event
 from ..operations.certificates import Issued
+from ..operations.events import CodeList
 from ..queries.results import EventResults
 
 FONT = "STSong-Light"
@@ -197,6 +200,136 @@ def results_pdf(results: EventResults, generated_at: datetime | None = None) -> 
         return f"{title}    " + _("Page %(page)s of %(pages)s", page=page, pages=pages)
 
     document.build(story, canvasmaker=numbered_canvas(footer))
+    return buffer.getvalue()
+
+
+# --- the draw record and the sealed code list -------------------------------------------
+
+@dataclass(frozen=True)
+class DrawLine:
+    """One contestant of the public draw record: never a blind code."""
+    order: int | None
+    bib: str
+    name: str
+    delegation: str
+    station: int | None
+
+
+def plain_table(header: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[float],
+                size: float = 10.5, alignment: int = TA_LEFT) -> Table:
+    """A ruled table with a shaded header row repeated on every page."""
+    cell = style(size, alignment)
+    data: list[list[Any]] = [[Paragraph(escape(text), style(size, TA_CENTER)) for text in header]]
+    data += [[Paragraph(escape(text), cell) for text in row] for row in rows]
+    table = Table(data, colWidths=list(widths), repeatRows=1)
+    commands: list[tuple[Any, ...]] = [
+        ("FONT", (0, 0), (-1, -1), font(), size),
+        ("GRID", (0, 0), (-1, -1), 0.5, LINE),
+        ("BACKGROUND", (0, 0), (-1, 0), WASH),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("TOPPADDING", (0, 1), (-1, -1), 3),
+        ("BOTTOMPADDING", (0, 1), (-1, -1), 3),
+    ]
+    commands += [("BACKGROUND", (0, number), (-1, number), colors.HexColor("#f6f8fa"))
+                 for number in range(2, len(data), 2)]
+    table.setStyle(TableStyle(commands))
+    return table
+
+
+def signature_lines(labels: Sequence[str], width: float) -> Table:
+    """A signature line for each of `labels`, side by side."""
+    line = "_" * 16
+    table = Table([[f"{text}{line}" for text in labels]], colWidths=[width / len(labels)]
+                  * len(labels))
+    table.setStyle(TableStyle([
+        ("FONT", (0, 0), (-1, -1), font(), 10.5),
+        ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+        ("TOPPADDING", (0, 0), (-1, -1), 18),
+    ]))
+    return table
+
+
+def simple_document(buffer: io.BytesIO, title: str, author: str) -> SimpleDocTemplate:
+    return SimpleDocTemplate(
+        buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
+        bottomMargin=MARGIN + 4 * mm, title=title, author=author, creator="scoring")
+
+
+def page_footer(title: str) -> Callable[[int, int], str]:
+    def footer(page: int, pages: int) -> str:
+        return f"{title}    " + _("Page %(page)s of %(pages)s", page=page, pages=pages)
+    return footer
+
+
+def draw_record_pdf(event: Event, lines: Sequence[DrawLine], drawn_by: str,
+                    drawn_at: datetime, seed: int | None) -> bytes:
+    """The public draw record (抽签记录): who drew, when, with which seed, and for each
+    contestant the bib, name, delegation, station and order. No blind code: those are on the
+    sealed code list alone."""
+    title = _("Draw record")
+    width = A4[0] - 2 * MARGIN
+    buffer = io.BytesIO()
+    document = simple_document(buffer, f"{event.name} {title}", event.competition.name)
+    rows = [[str(line.order or ""), line.bib, line.name, line.delegation,
+             str(line.station or "")] for line in lines]
+    story: list[Flowable] = [
+        Paragraph(escape(event.competition.name), style(13, TA_CENTER, color=MUTED)),
+        Spacer(1, 2 * mm),
+        Paragraph(escape(f"{event.name}\u3000{title}"), style(18, TA_CENTER)),
+        Spacer(1, 2 * mm),
+        Paragraph(escape(_("Drawn by %(who)s at %(when)s with seed %(seed)s.", who=drawn_by,
+                           when=format_datetime(drawn_at, "yyyy-MM-dd HH:mm:ss"),
+                           seed=seed)), style(9, TA_CENTER, color=MUTED)),
+        Spacer(1, 4 * mm),
+        plain_table([_("Order"), _("Bib"), _("Name"), _("Delegation"), _("Station")], rows,
+                    [w * width for w in (0.12, 0.16, 0.24, 0.32, 0.16)]),
+        KeepTogether([Spacer(1, 6 * mm), signature_lines(
+            [_("Organiser (signature):"), _("Supervisor (signature):")], width)]),
+    ]
+    document.build(story, canvasmaker=numbered_canvas(page_footer(f"{event.code} {title}")))
+    return buffer.getvalue()
+
+
+def codes_pdf(listing: CodeList, printed_at: datetime | None = None) -> bytes:
+    """The sealed code list (加密号对照表) for the encoding judge: bib and blind code by bib,
+    nothing else about anyone; when the codes were made and their SHA-256 fingerprint (the
+    audit log holds the same), signature lines for the encoding judge and a witness, and
+    the note that it stays sealed until decoding."""
+    printed_at = printed_at or datetime.now().astimezone()
+    event = listing.event
+    title = _("Sealed code list")
+    width = A4[0] - 2 * MARGIN
+    buffer = io.BytesIO()
+    document = simple_document(buffer, f"{event.name} {title}", event.competition.name)
+    made = (_("Codes made by %(who)s at %(when)s.", who=listing.generated_by,
+              when=format_datetime(listing.generated_at, "yyyy-MM-dd HH:mm:ss"))
+            if listing.generated_by and listing.generated_at else
+            _("Codes made at the draw, %(when)s.",
+              when=format_datetime(listing.generated_at, "yyyy-MM-dd HH:mm:ss"))
+            if listing.generated_at else "")
+    story: list[Flowable] = [
+        Paragraph(escape(event.competition.name), style(13, TA_CENTER, color=MUTED)),
+        Spacer(1, 2 * mm),
+        Paragraph(escape(f"{event.name}\u3000{title}"), style(18, TA_CENTER)),
+        Spacer(1, 2 * mm),
+        Paragraph(escape(_("Sealed: open only at decoding.")), style(12, TA_CENTER, color=RED)),
+        Spacer(1, 2 * mm),
+        Paragraph(escape(_("Event %(code)s | %(count)s codes | printed %(when)s",
+                           code=event.code, count=listing.count,
+                           when=format_datetime(printed_at, "yyyy-MM-dd HH:mm"))),
+                  style(9, TA_CENTER, color=MUTED)),
+        Paragraph(escape(made), style(9, TA_CENTER, color=MUTED)),
+        Paragraph(escape(_("SHA-256 of the list: %(fingerprint)s",
+                           fingerprint=listing.fingerprint)), style(8, TA_CENTER, color=MUTED)),
+        Spacer(1, 4 * mm),
+        plain_table([_("Bib"), _("Blind code")], list(listing.codes.items()),
+                    [width * 0.3, width * 0.3], size=12, alignment=TA_CENTER),
+        KeepTogether([Spacer(1, 6 * mm), signature_lines(
+            [_("Encoding judge (signature):"), _("Supervisor (signature):")], width),
+            Spacer(1, 2 * mm), Paragraph(escape(_("Date:") + _("____ year __ month __ day")),
+                                         style(10.5))]),
+    ]
+    document.build(story, canvasmaker=numbered_canvas(page_footer(f"{event.code} {title}")))
     return buffer.getvalue()
 
 

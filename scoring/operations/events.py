@@ -3,9 +3,12 @@ public board's visibility, and who is the event's chief judge."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import secrets
+from dataclasses import dataclass
+from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -14,8 +17,8 @@ from .. import rules
 from ..extensions import db
 from ..inputs import SchemeFile, text_problem
 from ..models import (
-    Assignment, AwardTierRow, Competition, Criterion, Entry, Event, EventStaff, Section, User,
-    utcnow,
+    Assignment, AuditEvent, AwardTierRow, Competition, Criterion, Entry, Event, EventStaff,
+    Section, User, utcnow,
 )
 from ..policy import NEXT_STATE
 from ..problems import InputError, Problem
@@ -104,10 +107,12 @@ def import_scheme(checked: SchemeFile, actor: str, filename: str,
 # --- the draw ---------------------------------------------------------------------------
 
 def draw_lots(event: Event, actor: str, seed: int | None = None, user: User | None = None) -> int:
-    """Stations, order and blind codes for every entry, from a recorded seed.
+    """Stations and order for every entry, from a recorded seed; then new blind codes.
 
-    The same seed and the same bibs give the same draw: the entries are taken in bib order
-    and shuffled by a random.Random(seed), so anyone can re-run it to check it.
+    The same seed and the same bibs give the same stations and order: the entries are taken
+    in bib order and shuffled by a random.Random(seed), so anyone can re-run it to check it.
+    The blind codes are not from the seed (anyone holding the public seed could compute
+    them): `assign_codes` makes them with `secrets`, recorded only by their fingerprint.
     """
     lock_event(event)
     if event.state == "setup":
@@ -126,38 +131,131 @@ def draw_lots(event: Event, actor: str, seed: int | None = None, user: User | No
         seed = secrets.randbelow(10**9)
     result = draw_result([entry.bib for entry in entries], seed)
     for entry in entries:
-        entry.blind_code = None
-    db.session.flush()  # free the old blind codes before the unique constraint sees new ones
-    for entry in entries:
-        entry.station, entry.draw_order, entry.blind_code = result[entry.bib]
+        entry.station, entry.draw_order = result[entry.bib]
     event.draw_seed = seed
     event.drawn_at = utcnow()
     move_state(event, "drawn", "draw", actor, user)
     db.session.flush()
-    audit("draw", actor, event, seed=seed, result={
-        bib: {"station": station, "order": order, "blind_code": code}
-        for bib, (station, order, code) in result.items()})
+    audit("draw", actor, event, user=user, seed=seed, result={
+        bib: {"station": station, "order": order} for bib, (station, order) in result.items()})
+    assign_codes(event, actor, user, step="draw")
     return seed
 
 
-def draw_result(bibs: list[str], seed: int) -> dict[str, tuple[int, int, str]]:
-    """bib -> (station, order, blind code), the same for the same bibs and seed."""
+def draw_result(bibs: list[str], seed: int) -> dict[str, tuple[int, int]]:
+    """bib -> (station, order), the same for the same bibs and seed."""
     generator = random.Random(seed)
     count = len(bibs)
     stations = list(range(1, count + 1))
     generator.shuffle(stations)
     orders = list(range(1, count + 1))
     generator.shuffle(orders)
-    codes: set[str] = set()
-    result = {}
-    for bib, station, order in zip(bibs, stations, orders):
-        code = ""
-        while not code or code in codes:
-            code = "".join(generator.choice(BLIND_ALPHABET) for _ in range(2)) + str(
-                generator.randrange(100, 1000))
-        codes.add(code)
-        result[bib] = (station, order, code)
-    return result
+    return {bib: (station, order) for bib, station, order in zip(bibs, stations, orders)}
+
+
+def new_code() -> str:
+    """A blind code: two letters of BLIND_ALPHABET and three digits (AC123), from `secrets`."""
+    return "".join(secrets.choice(BLIND_ALPHABET) for _ in range(2)) + str(
+        100 + secrets.randbelow(900))
+
+
+def code_fingerprint(codes: dict[str, str]) -> str:
+    """SHA-256 of the lines "bib:code\\n", sorted (by code point, as `LC_ALL=C sort`), in
+    eight groups of eight hex digits (read aloud and compared by eye, and it wraps): printed
+    on the sealed code list and kept in the audit log, so that a printed list can be checked
+    against the record without the record holding a single code."""
+    lines = sorted(f"{bib}:{code}\n" for bib, code in codes.items())
+    digest = hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
+    return " ".join(digest[start:start + 8] for start in range(0, len(digest), 8))
+
+
+def event_codes(event: Event) -> dict[str, str]:
+    """bib -> blind code of the entries that have one, by bib."""
+    entries = sorted((entry for entry in event.entries if entry.blind_code),
+                     key=lambda entry: rules.natural_key(entry.bib))
+    return {entry.bib: entry.blind_code for entry in entries}  # type: ignore[misc]
+
+
+def assign_codes(event: Event, actor: str, user: User | None = None,
+                 step: str = "recode") -> str:
+    """New blind codes for every entry of the event, from `secrets` (never from the draw's
+    seed), unique in the event and none equal to a code the event had before (a workpiece
+    still labelled with an old code matches nobody). Recorded as `codes.assign`: by whom,
+    which step (the draw or a recode), how many and their fingerprint, never the codes.
+    The caller has taken the event's lock and asked policy. Returns the fingerprint."""
+    entries = list(event.entries)
+    taken = {entry.blind_code for entry in entries if entry.blind_code}
+    for entry in entries:
+        entry.blind_code = None
+    db.session.flush()  # free the old blind codes before the unique constraint sees new ones
+    for entry in entries:
+        code = new_code()
+        while code in taken:
+            code = new_code()
+        taken.add(code)
+        entry.blind_code = code
+    db.session.flush()
+    fingerprint = code_fingerprint({entry.bib: entry.blind_code for entry in entries
+                                    if entry.blind_code})
+    audit("codes.assign", actor, event, user=user, step=step, count=len(entries),
+          fingerprint=fingerprint)
+    return fingerprint
+
+
+def codes_record(event: Event) -> AuditEvent | None:
+    """The audit record of the event's blind codes as they are now (the latest made)."""
+    return db.session.scalars(select(AuditEvent).where(
+        AuditEvent.event_id == event.id, AuditEvent.action == "codes.assign")
+        .order_by(AuditEvent.id.desc()).limit(1)).first()
+
+
+@dataclass(frozen=True)
+class CodeList:
+    """The sealed code list (bib -> blind code, by bib), as printed for the encoding judge."""
+    event: Event
+    codes: dict[str, str]
+    fingerprint: str
+    generated_at: datetime | None  # None: codes of a draw made before they were recorded
+    generated_by: str | None
+    generation: int  # the id of the codes' audit record, 0 if none (what the recode form saw)
+
+    @property
+    def count(self) -> int:
+        return len(self.codes)
+
+
+def code_list(event: Event) -> CodeList:
+    """The event's blind codes now, with their fingerprint and when and by whom they were
+    made; refused while the event has none (no draw yet)."""
+    codes = event_codes(event)
+    if not codes:
+        raise InputError(Problem(_(
+            "event %(code)s has no blind codes yet: draw lots first", code=event.code)))
+    record = codes_record(event)
+    return CodeList(event=event, codes=codes, fingerprint=code_fingerprint(codes),
+                    generated_at=record.created_at if record else event.drawn_at,
+                    generated_by=record.actor if record else None,
+                    generation=record.id if record else 0)
+
+
+def recode(event: Event, actor: str, user: User | None = None,
+           seen: int | None = None) -> str:
+    """Two-stage coding: new blind codes after the draw, before scoring opens (the stations
+    and the order stay). `seen`: the codes' record the organiser's page showed; when the
+    codes have been made again since (a second click, another organiser), refused, so that
+    one click never makes two lists. Returns the new fingerprint."""
+    lock_event(event)
+    require("recode", event, user)
+    if event_has_marks(event):
+        raise InputError(Problem(_(
+            "event %(code)s has marks: its blind codes can no longer change",
+            code=event.code)))
+    latest = codes_record(event)
+    if seen is not None and seen != (latest.id if latest else 0):
+        raise InputError(Problem(_(
+            "The blind codes were made again meanwhile (by %(who)s): print the new list "
+            "before making them again.", who=latest.actor if latest else "?")))
+    return assign_codes(event, actor, user, step="recode")
 
 
 # --- the lifecycle and the board -----------------------------------------------------------

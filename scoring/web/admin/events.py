@@ -4,25 +4,28 @@ progress and the audit log."""
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 from typing import Any
 
-from flask import redirect, render_template, request, url_for
+from flask import abort, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from ... import operations, rules
+from ... import operations, policy, rules
 from ...extensions import db
+from ...files.pdf import DrawLine, codes_pdf, draw_record_pdf
 from ...inputs import SchemeFile
 from ...models import AuditEvent, Competition, Contestant, Entry, Event, User
 from ...operations import events as event_operations
 from ...problems import InputError
 from ...queries.marks import event_progress
+from ..exports import download, file_name
 from . import bp, console_event, organisers_only, sent_back
 from .forms import (
     POSTED, AuditFilterForm, CompetitionForm, DrawForm, NewEventForm, NewEventUploadForm,
-    SchemeForm, SchemeUploadForm, StateForm, VisibilityForm,
+    RecodeForm, SchemeForm, SchemeUploadForm, StateForm, VisibilityForm,
 )
 
 
@@ -194,7 +197,26 @@ def visibility_form_for(event: Event) -> VisibilityForm:
     return VisibilityForm(formdata=None, data={"visibility": event.visibility})
 
 
-# --- the draw -----------------------------------------------------------------------------
+# --- the draw and the sealed code list -------------------------------------------------------
+
+def draw_page(event: Event, form: DrawForm, recode_form: RecodeForm,
+              status: int = 200) -> ResponseReturnValue:
+    """The draw: its form, the public draw record (no blind code), and for organisers when
+    the codes were made, the link to the sealed code list and the form to make new ones."""
+    record = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.event_id == event.id, AuditEvent.action == "draw")
+        .order_by(AuditEvent.id.desc())).first()
+    entries = sorted(event.entries, key=lambda entry: (entry.draw_order or 0, entry.bib))
+    codes = event_operations.codes_record(event)
+    coded = sum(1 for entry in event.entries if entry.blind_code)
+    if not recode_form.generation.data:
+        recode_form.generation.data = str(codes.id if codes else 0)
+    return render_template(
+        "admin/draw.html", event=event, record=record, entries=entries, form=form,
+        recode_form=recode_form, codes=codes, coded=coded,
+        recode_refusal=policy.refusal("recode", event, current_user),
+        sees_codes=policy.holds("codes", event, current_user)), status
+
 
 @bp.route("/events/<code>/draw", methods=["GET", "POST"])
 def draw(code: str) -> ResponseReturnValue:
@@ -213,12 +235,83 @@ def draw(code: str) -> ResponseReturnValue:
             status = 409
     elif form.is_submitted():
         status = 422
+    return draw_page(event, form, RecodeForm(formdata=None), status)
+
+
+@bp.post("/events/<code>/recode")
+def recode(code: str) -> ResponseReturnValue:
+    """New blind codes (two-stage coding), ticked as confirmed. A second post of the same
+    page (a double click) is refused: the codes it saw were already replaced."""
+    event = console_event(code, "recode")
+    form = RecodeForm()
+    status = 422
+    if form.validate():
+        try:
+            event_operations.recode(event, current_user.username, user=current_user,
+                                    seen=form.seen())
+            db.session.commit()
+            return redirect(url_for("admin.draw", code=code, _anchor="codes"), 303)
+        except InputError as error:
+            db.session.rollback()
+            form.refuse(error, default="confirm")
+            status = 409
+    form.generation.data = ""  # the page shows the codes' record as it is now
+    return draw_page(event, DrawForm(formdata=None), form, status)
+
+
+@bp.get("/events/<code>/draw.pdf")
+def draw_pdf(code: str) -> ResponseReturnValue:
+    """The public draw record as PDF: bib, name, delegation, station, order; no blind code."""
+    event = console_event(code)
     record = db.session.scalars(select(AuditEvent).where(
         AuditEvent.event_id == event.id, AuditEvent.action == "draw")
         .order_by(AuditEvent.id.desc())).first()
-    entries = sorted(event.entries, key=lambda entry: (entry.draw_order or 0, entry.bib))
-    return render_template("admin/draw.html", event=event, record=record, entries=entries,
-                           form=form), status
+    if record is None:
+        abort(404)
+    lines = [DrawLine(order=entry.draw_order, bib=entry.bib, name=entry.contestant.name,
+                      delegation=entry.delegation or "", station=entry.station)
+             for entry in sorted(event.entries, key=lambda entry: (entry.draw_order or 0,
+                                                                   entry.bib))
+             if entry.draw_order]
+    data = draw_record_pdf(event, lines, record.actor, record.created_at,
+                           record.details.get("seed"))
+    return download(data, "pdf", file_name(event, "draw", "pdf"))
+
+
+def sealed_list(event: Event) -> Any:
+    try:
+        return event_operations.code_list(event)
+    except InputError:
+        abort(404)
+
+
+@bp.get("/events/<code>/codes")
+def codes(code: str) -> ResponseReturnValue:
+    """The sealed code list (organisers only): bib and blind code, nothing else about anyone.
+    Every look at it is in the audit log."""
+    event = console_event(code, "codes")
+    listing = sealed_list(event)
+    operations.audit("codes.export", current_user.username, event, user=current_user,
+                     format="html", via="web", count=listing.count,
+                     address=request.remote_addr)
+    db.session.commit()
+    response = make_response(render_template(
+        "admin/codes.html", event=event, listing=listing,
+        printed_at=datetime.now().astimezone()))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/events/<code>/codes.pdf")
+def codes_pdf_download(code: str) -> ResponseReturnValue:
+    event = console_event(code, "codes")
+    listing = sealed_list(event)
+    data = codes_pdf(listing)
+    operations.audit("codes.export", current_user.username, event, user=current_user,
+                     format="pdf", via="web", count=listing.count,
+                     address=request.remote_addr)
+    db.session.commit()
+    return download(data, "pdf", file_name(event, "codes", "pdf"))
 
 
 # --- progress -------------------------------------------------------------------------------

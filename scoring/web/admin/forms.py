@@ -17,7 +17,8 @@ from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
 from werkzeug.datastructures import CombinedMultiDict
 from wtforms import (
-    FieldList, Form, FormField, SelectChoice, SelectField, SelectMultipleField, StringField,
+    BooleanField, FieldList, Form, FormField, SelectChoice, SelectField, SelectMultipleField,
+    StringField,
 )
 from wtforms.validators import AnyOf, DataRequired, ValidationError
 from wtforms.widgets import HiddenInput
@@ -622,6 +623,20 @@ class AssignmentsForm(ConsoleForm):
     def codes_of(self, judge: User, codes: set[str]) -> set[str]:
         chosen = {value for value in self.assign.data or () if isinstance(value, str)}
         return {code for code in codes if f"{judge.id}:{code}" in chosen}
+
+
+class RecodeForm(ConsoleForm):
+    """New blind codes (two-stage coding): the printed code list becomes void, so it asks for a
+    tick first. `generation` is the codes' record the page showed: a second click of the same
+    page is refused rather than making a second list."""
+    generation = HiddenText()
+    confirm = BooleanField(_l("The printed code list becomes void: make new blind codes"),
+                           validators=[DataRequired(_l(
+                               "Tick the box to confirm: the printed code list becomes void."))])
+
+    def seen(self) -> int | None:
+        text = (self.generation.data or "").strip()
+        return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
 
 
 class ChiefForm(ConsoleForm):
