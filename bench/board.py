@@ -162,6 +162,8 @@ weight = "7/30"
 judges = {SEATS}
 aggregate = "trimmed"
 max_spread = 15
+blind = false  # every save changes the public board: its worst case (a blind criterion's
+               # saves change nothing public until it is decoded)
 
 [[criteria]]
 code = "P2"
@@ -172,6 +174,8 @@ step = 0.5
 weight = "7/15"
 judges = {SEATS}
 aggregate = "trimmed"
+blind = false  # every save changes the public board: its worst case (a blind criterion's
+               # saves change nothing public until it is decoded)
 
 [[criteria]]
 code = "S1"
@@ -805,14 +809,17 @@ class Phones:
 
 
 async def phones_main(host: str, port: int, count: int, window: tuple[float, float],
-                      stop: float) -> Phones:
+                      stop: float, path: str = f"/e/{EVENT}", seed: int = 7,
+                      conditional: bool = True) -> Phones:
     """Each phone: load the page at a random moment of the first poll interval, then poll
     the panel every POLL_SECONDS (the next poll starts 3 s after the previous one started,
-    or as soon as its answer arrives if that took longer; never two at once)."""
+    or as soon as its answer arrives if that took longer; never two at once). `path` may
+    be a static file (bench/crowd.py's baseline): its ETag then comes from the header;
+    with `conditional` False the polls send no ETag (every answer is the whole file)."""
     out = Phones()
     per_phone: list[list[float]] = []
-    full = request_bytes("GET", f"/e/{EVENT}", f"{host}:{port}", {"Accept-Encoding": GZIP})
-    rng = random.Random(7)
+    full = request_bytes("GET", path, f"{host}:{port}", {"Accept-Encoding": GZIP})
+    rng = random.Random(seed)
 
     async def phone(index: int) -> None:
         mine: list[float] = []
@@ -826,9 +833,9 @@ async def phones_main(host: str, port: int, count: int, window: tuple[float, flo
             if page.headers.get("content-encoding") == "gzip":  # the first 8 KiB of it
                 body = zlib.decompressobj(wbits=31).decompress(body)
             found = DATA_ETAG.search(body)
-            if page.status != 200 or found is None:
+            if page.status != 200 or (found is None and "etag" not in page.headers):
                 raise RuntimeError(f"status {page.status}")
-            etag = '"' + found.group(1).decode() + '"'
+            etag = '"' + found.group(1).decode() + '"' if found else page.headers["etag"]
             out.loads.append(time.time() - start)
         except Exception as error:  # noqa: BLE001 - counted; this phone then stays away
             out.load_errors[type(error).__name__] += 1
@@ -844,8 +851,9 @@ async def phones_main(host: str, port: int, count: int, window: tuple[float, flo
                 out.intervals.append(start - last)
                 mine.append(start - last)
             last = start
-            request = request_bytes("GET", f"/e/{EVENT}", f"{host}:{port}", {
-                "HX-Request": "true", "If-None-Match": etag, "Accept-Encoding": GZIP})
+            request = request_bytes("GET", path, f"{host}:{port}", {
+                "HX-Request": "true", "Accept-Encoding": GZIP,
+                **({"If-None-Match": etag} if conditional else {})})
             try:
                 answer = await fetch(host, port, request, PHONE_TIMEOUT)
             except Exception as error:  # noqa: BLE001 - counted
@@ -874,11 +882,13 @@ async def phones_main(host: str, port: int, count: int, window: tuple[float, flo
 
 
 def phones_process(host: str, port: int, count: int, window: tuple[float, float],
-                   stop: float, connection: Any) -> None:
+                   stop: float, connection: Any, path: str = f"/e/{EVENT}",
+                   seed: int = 7, conditional: bool = True) -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, count * 2 + 256)), hard))
     try:
-        connection.send(asyncio.run(phones_main(host, port, count, window, stop)))
+        connection.send(asyncio.run(phones_main(host, port, count, window, stop, path, seed,
+                                                conditional)))
     except BaseException as error:  # noqa: BLE001 - passed to the parent
         connection.send(RuntimeError(f"phones: {type(error).__name__}: {error}\n"
                                      + traceback.format_exc()))

@@ -409,6 +409,8 @@ max = 100
 step = 0.5
 weight = 0.4
 judges = 1
+blind = false  # every save changes the public board: its worst case (a blind criterion's
+               # saves change nothing public until it is decoded)
 
 [[awards]]
 name = "First prize"

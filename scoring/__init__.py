@@ -48,6 +48,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SCORING_BOARD_RENDER_GAP=1.0,
         SCORING_BOARD_COST_FACTOR=10.0,  # the gap is at least 10 x the results' cost
         SCORING_BOARD_CACHE=True,
+        # Public pages and API for a shared cache (nginx, a CDN): fresh for N seconds, then
+        # served stale for M more while the cache asks again (README, deployment).
+        SCORING_PUBLIC_MAX_AGE=1,
+        SCORING_PUBLIC_STALE=5,
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)

@@ -261,6 +261,22 @@ def codes(event_code: str, new: bool, output: str | None) -> str:
     return "\n".join(lines)
 
 
+@click.command("decode")
+@click.argument("event_code", metavar="EVENT")
+@click.argument("criteria", metavar="[CRITERION...]", nargs=-1)
+@writes
+def decode(event_code: str, criteria: tuple[str, ...]) -> str:
+    """Decode blind criteria (解密): their marks reach the public board and API. With no
+    criterion named, every one whose sheets are all signed. Recorded; never undone."""
+    event = find_event(event_code)
+    decoded = events.decode(event, list(criteria), actor())
+    lines = [_("Decoded %(criteria)s of %(code)s: their marks are now public.",
+               criteria=", ".join(decoded), code=event.code)]
+    lines += [_("Still blind: %(reason)s", reason=events.decode_refusal(event, criterion))
+              for criterion in event.criteria if not criterion.public]
+    return "\n".join(lines)
+
+
 @click.command("board")
 @click.argument("event_code", metavar="EVENT")
 @click.argument("visibility", metavar="hidden|live|frozen|published")
@@ -469,7 +485,7 @@ def write_file(path: str, data: bytes) -> None:
 
 
 COMMANDS = (init_db, demo, event_group, contestants_group, scores_group, entries_group, draw,
-            codes, board, backup_command, restore_command, user_group, judge_group,
+            codes, decode, board, backup_command, restore_command, user_group, judge_group,
             results_group, certificates)
 
 

@@ -14,6 +14,7 @@ import datetime as dt
 import random
 import secrets
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -26,10 +27,10 @@ from .extensions import db
 from .files.scheme import parse_scheme
 from .inputs import ContestantRow, EntryRow, id_check_digit
 from .labels import label
-from .models import Assignment, Competition, Criterion, Entry, Event, User
+from .models import Assignment, Competition, Criterion, Entry, Event, EventStaff, User
 from .operations import accounts, audit, bump_results, entries as entry_operations, events
-from .operations.marks import save_judge_mark, set_mark
-from .queries.marks import event_progress, markable_entries
+from .operations.marks import save_judge_mark, set_mark, sign_off
+from .queries.marks import event_progress, is_signed, judge_progress, markable_entries
 
 DEMO_COMPETITION = "第六届全国职工职业技能大赛（示例）"
 DEMO_EVENT = "WELD"
@@ -67,6 +68,7 @@ step = 0.5
 weight = 0.3
 judges = 1
 aggregate = "mean"
+blind = false  # computer-marked: shown at once
 
 [[criteria]]
 code = "P1"
@@ -106,6 +108,7 @@ max = 10
 step = 0.5
 weight = 0.7
 judges = 1
+blind = false  # observed at the station: shown at once
 
 [[awards]]
 name = "一等奖"
@@ -404,6 +407,29 @@ def plausible_mark(rng: random.Random, criterion: Criterion, entry: Entry) -> De
     return on_step(maximum * rng.uniform(0.62, 0.96), criterion)
 
 
+def finish_sheets(event: Event, criterion: Criterion, echo: Callable[[str], None]) -> None:
+    """What the judges and the chief judge do as a criterion completes: each judge signs a
+    complete sheet, and the chief judge decodes a blind criterion once all are signed."""
+    for user in db.session.scalars(select(User).join(Assignment).where(
+            Assignment.criterion_id == criterion.id).order_by(User.username)):
+        done, expected = judge_progress(user, event, criterion)
+        if done == expected and not is_signed(user, criterion):
+            if sign_off(user, event, criterion) is None:
+                db.session.commit()
+                echo(_("%(judge)s signed the sheet of %(criterion)s",
+                       judge=user.username, criterion=criterion.code))
+            else:
+                db.session.rollback()
+    if criterion.blind and criterion.decoded_at is None \
+            and events.decode_refusal(event, criterion) is None:
+        chief = db.session.scalar(select(User).join(EventStaff).where(
+            EventStaff.event_id == event.id, EventStaff.role == "chief").order_by(User.id))
+        events.decode(event, [criterion.code], chief.username if chief else "demo", chief)
+        db.session.commit()
+        echo(_("The chief judge decoded %(criterion)s: its marks are on the public board",
+               criterion=criterion.code))
+
+
 def simulate(rate: float, echo: Callable[[str], None], seed: int | None = None) -> int:
     """Enter the demo's remaining marks as its judges would, `rate` a second, through the
     judges' own save (the same checks, tokens and revisions). Returns how many were saved."""
@@ -417,7 +443,12 @@ def simulate(rate: float, echo: Callable[[str], None], seed: int | None = None) 
         pending = missing_marks(event)
         if not pending:
             break
-        user, criterion, entry = rng.choice(pending)
+        # The criterion nearest completion first, so that criteria are signed and decoded
+        # one after another and the public board moves criterion by criterion.
+        left = Counter(criterion.id for _user, criterion, _entry in pending)
+        nearest = min(left, key=lambda criterion_id: (left[criterion_id], criterion_id))
+        user, criterion, entry = rng.choice([item for item in pending
+                                             if item[1].id == nearest])
         value = plausible_mark(rng, criterion, entry)
         outcome = save_judge_mark(user, event, criterion, entry, str(value),
                                   token=secrets.token_hex(16), seen_version=None)
@@ -427,6 +458,7 @@ def simulate(rate: float, echo: Callable[[str], None], seed: int | None = None) 
             echo(_("%(judge)s: %(criterion)s %(code)s = %(value)s (%(left)s to go)",
                    judge=user.username, criterion=criterion.code, code=entry.blind_code,
                    value=value, left=len(pending) - 1))
+            finish_sheets(event, criterion, echo)
         time.sleep(1 / rate)
     echo(_("The demo's marking is complete: %(count)s marks entered.", count=saved))
     return saved

@@ -11,12 +11,19 @@ from .extensions import babel
 LOCALES = ("zh_CN", "en")
 
 
+ALIASES = {"zh": "zh_CN", "zh_CN": "zh_CN", "zh-CN": "zh_CN", "en": "en"}
+PUBLIC_PREFIXES = ("/e/", "/api/", "/verify/")  # as web/public_paths.py
+
+
 def select_locale() -> str:
-    """On the web: the person's choice (?lang= or the cookie), else Chinese. On the command
-    line: SCORING_LOCALE, else Chinese."""
+    """On the web: the person's choice (?lang=zh|en, or on staff pages the cookie the
+    language switch sets), else Chinese; a public page reads the URL only, so that a shared
+    cache keeps one copy per language. On the command line: SCORING_LOCALE, else Chinese."""
     if has_request_context():
-        chosen = request.args.get("lang") or request.cookies.get("lang")
-        return chosen if chosen in LOCALES else "zh_CN"
+        chosen = request.args.get("lang")
+        if not chosen and not (request.path == "/" or request.path.startswith(PUBLIC_PREFIXES)):
+            chosen = request.cookies.get("lang")
+        return ALIASES.get(chosen or "", "zh_CN")
     configured = current_app.config.get("SCORING_LOCALE")
     return configured if configured in LOCALES else "zh_CN"
 
@@ -29,4 +36,8 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def locale_context() -> dict[str, object]:
-        return {"current_locale": select_locale(), "locales": LOCALES}
+        locale = select_locale()
+        # What a public page's own links and polls carry to keep its language: ?lang=en
+        # (Chinese, the default, needs nothing).
+        return {"current_locale": locale, "locales": LOCALES,
+                "public_lang": "en" if locale == "en" else None}

@@ -250,3 +250,5 @@ class SchemeFile:
     competition: str | None
     weights: dict[str, str]  # criterion code -> the weight as written ("0.3", "7/30")
     shares: list[str | None]  # per award tier, the share as written
+    # criterion code -> blind (its marks public only once decoded); absent means blind
+    blind: dict[str, bool] = field(default_factory=dict)

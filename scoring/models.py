@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import secrets
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
@@ -193,6 +194,10 @@ class Criterion(db.Model):
     aggregate: Mapped[str] = mapped_column(String(10), default="mean")
     kind: Mapped[str] = mapped_column(String(10), default="score")
     max_spread: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    # Blind (the default): its marks reach the public results only once decoded (解密).
+    blind: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
+    decoded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decoded_by: Mapped[str | None] = mapped_column(String(80))
 
     event: Mapped[Event] = relationship(back_populates="criteria")
     section: Mapped[Section | None] = relationship()
@@ -204,6 +209,11 @@ class Criterion(db.Model):
             judges=self.judges, aggregate=self.aggregate, kind=self.kind,
             max_spread=self.max_spread,
         )
+
+    @property
+    def public(self) -> bool:
+        """Its marks are in the public results: not blind, or decoded."""
+        return not self.blind or self.decoded_at is not None
 
 
 class AwardTierRow(db.Model):
@@ -265,6 +275,10 @@ class Entry(db.Model):
     status: Mapped[str] = mapped_column(String(10), default="ok")
     status_reason: Mapped[str | None] = mapped_column(Text)
     time_used: Mapped[int | None] = mapped_column(Integer)  # seconds
+    # Names the entry on a non-blind mark sheet (a blind sheet names it by its blind code):
+    # random, so nothing on a judge's page leads to its id, bib or registration order.
+    sheet_key: Mapped[str] = mapped_column(String(24), unique=True,
+                                           default=lambda: secrets.token_urlsafe(12))
 
     event: Mapped[Event] = relationship(back_populates="entries")
     contestant: Mapped[Contestant] = relationship()

@@ -38,6 +38,11 @@ ACTIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "cards": (ANY, frozenset({"organiser"})),  # QR sign-in cards for the judges' tablets
     "appoint": (BEFORE_SCORING, frozenset({"organiser"})),  # the chief judge of the event
     "import_scores": (OPEN, frozenset({"organiser"})),
+    # new blind codes for the workpieces (two-stage coding), after the draw, before scoring
+    "recode": (frozenset({"drawn"}), frozenset({"organiser"})),
+    "codes": (ANY, frozenset({"organiser"})),  # the sealed code list, for the encoding judge
+    # a blind criterion's marks go public (解密), once every sheet of it is signed
+    "decode": (frozenset({"scoring", "locked"}), frozenset({"chief"})),
     "open": (frozenset({"drawn"}), frozenset({"organiser", "chief"})),
     "lock": (frozenset({"scoring"}), frozenset({"organiser", "chief"})),
     "publish": (frozenset({"locked"}), frozenset({"organiser", "chief"})),
@@ -63,6 +68,8 @@ STATE_REFUSALS = {
     "appoint": _l("The chief judge is appointed before scoring opens."),
     "import_scores": _l("The event is locked: marks can no longer be imported."),
     "open": _l("Scoring opens once lots are drawn."),
+    "recode": _l("Blind codes are made again after the draw and before scoring opens."),
+    "decode": _l("Criteria are decoded while scoring is open or locked."),
     "lock": _l("Only an event in scoring can be locked."),
     "publish": _l("First lock the scoring of %(code)s, then publish its results."),
     "reopen": _l("Only a locked or published event can be reopened."),

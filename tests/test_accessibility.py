@@ -66,6 +66,9 @@ class Audit:
         return self.context(viewport).new_page()
 
     def goto(self, page, path: str, name: str | None = None) -> None:  # type: ignore[no-untyped-def]
+        if self.language == "en" and (path == "/" or path.startswith(("/e/", "/verify/"))):
+            # Public pages take the language from the address only (one cached copy each).
+            path += ("&" if "?" in path else "?") + "lang=en"
         response = page.goto(self.base + path)
         assert response is not None and response.status < 500, (path, response and response.status)
         self.check(page, name or path)

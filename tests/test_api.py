@@ -38,7 +38,8 @@ def test_live_event_results(runner: FlaskCliRunner, client: FlaskClient) -> None
         {"code": "EX-B", "name": "示例（b）：并列名次", "state": "scoring",
          "visibility": "live"}]}
     document = client.get("/api/events/EX-B/results").json
-    assert set(document) == {"event", "generated_at", "results"}
+    assert set(document) == {"event", "generated_at", "results", "decoded"}
+    assert document["decoded"] == ["T", "P"]  # neither is blind (tests/test_decode.py)
     assert [(row["rank"], row["bib"], row["total"]) for row in document["results"]] == [
         (1, "03", "89.55"), (2, "12", "87.00"), (2, "18", "87.00"), (4, "07", "87.00"),
         (5, "15", "82.35")]
@@ -87,12 +88,20 @@ def test_index_lists_visible_events_in_both_languages(runner: FlaskCliRunner,
 
 
 def test_language_choice_is_remembered(client: FlaskClient) -> None:
+    """Staff pages remember the choice in a cookie; public pages take it from the address
+    only (one cached copy per language), and the old switch sends them there."""
+    response = client.get("/lang/en?next=/login")
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    assert "Sign in" in client.get("/login").get_data(as_text=True)
+    assert "竞赛" in client.get("/").get_data(as_text=True)  # the cookie is not read here
     response = client.get("/lang/en?next=/")
-    assert response.status_code == 302 and response.headers["Location"] == "/"
-    assert "Competitions" in client.get("/").get_data(as_text=True)
+    assert response.headers["Location"] == "/?lang=en"
+    assert "Competitions" in client.get("/?lang=en").get_data(as_text=True)
+    assert client.get("/lang/en?next=/e/X?lang=zh").headers["Location"] == "/e/X?lang=en"
     assert client.get("/lang/xx").status_code == 404
     for target in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
-        assert client.get("/lang/en", query_string={"next": target}).headers["Location"] == "/"
+        assert client.get("/lang/en", query_string={"next": target}).headers["Location"] \
+            == "/?lang=en"
 
 
 def test_security_headers(client: FlaskClient) -> None:

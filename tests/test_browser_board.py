@@ -14,6 +14,7 @@ from scoring.extensions import db
 from scoring.models import Entry
 
 from .conftest import screenshot
+from .test_decode import open_criteria
 from .judging_helpers import PASSWORD, Judged, set_up_event
 from .test_cli import run
 
@@ -29,6 +30,7 @@ SCREEN = {"width": 1920, "height": 1080}
 def judged(app: Flask, runner: FlaskCliRunner, tmp_path: Path) -> Judged:
     app.config["SCORING_BOARD_POLL"] = POLL
     judged = set_up_event(runner, tmp_path)
+    open_criteria(runner, tmp_path, "R")  # observed at the station: public at once
     run(runner, "board", "J", "live")
     return judged
 
@@ -60,7 +62,8 @@ def test_the_board_follows_a_mark_and_stops_when_frozen(
     board_context = browser.new_context(viewport=PHONE)
     board = board_context.new_page()
     board.goto(live_server + "/e/J")
-    first = judged.entries[0]
+    by_station = sorted(judged.entries, key=lambda entry: entry.station)  # R's sheet order
+    first = by_station[0]
     row = board.locator(f"#bib-{first.bib}")
     assert row.locator(".total").inner_text().startswith("0.00")
     assert board.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
@@ -78,7 +81,7 @@ def test_the_board_follows_a_mark_and_stops_when_frozen(
     run(runner, "board", "J", "frozen")
     board.wait_for_selector("text=已冻结", timeout=(POLL + 1) * 1000)
     save_mark(judge, 1, "25")
-    second = judged.entries[1]
+    second = by_station[1]
     board.wait_for_timeout((POLL + 1) * 1000)
     assert board.locator(f"#bib-{second.bib} .total").inner_text().startswith("0.00")
     judge_context.close()

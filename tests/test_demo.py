@@ -18,7 +18,7 @@ from scoring.models import (
     Assignment, AuditEvent, Competition, Contestant, Criterion, Entry, Event, Mark,
     MarkRevision, User,
 )
-from scoring.queries.results import event_results
+from scoring.queries.results import event_results, public_snapshot
 
 
 def load(runner: FlaskCliRunner) -> str:
@@ -204,8 +204,15 @@ def test_the_simulated_judges_finish_the_marking(runner: FlaskCliRunner) -> None
     assert expected == entered + left and left > 0
     lines: list[str] = []
     assert demo.simulate(rate=1e6, echo=lines.append, seed=7) == left
-    assert "complete" in lines[-1] and len(lines) == left + 1
+    saves = [line for line in lines if " = " in line]
+    assert "complete" in lines[-1] and len(saves) == left
+    # As each sheet completes its judge signs it, and the chief judge decodes each blind
+    # criterion once all its sheets are signed: the board ends with every criterion in.
+    assert sum("signed the sheet" in line for line in lines) == 8  # 5 on P1; P2, P3, S1
+    assert [line.split()[4].rstrip(":") for line in lines if "decoded" in line] == ["P2", "P3", "P1"]
     event = demo_event()
+    assert all(criterion.public for criterion in event.criteria)
+    assert public_snapshot(event)["decoded"] == ["T1", "P1", "P2", "P3", "S1"]
     no_judge_marked_their_own_delegation(event)
     assert demo.missing_marks(event) == []
     standings = event_results(event).standings

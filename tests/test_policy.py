@@ -16,6 +16,7 @@ from scoring.extensions import db
 from scoring.models import AuditEvent, Certificate, Entry, Event, Mark, MarkRevision, User
 from scoring.queries.results import event_results
 
+from .test_decode import open_criteria
 from .judging_helpers import PASSWORD, Judged, csrf_token, marks_of, save, set_up_event, sign_in
 from .test_cli import EXAMPLE_B, run
 
@@ -345,8 +346,9 @@ def test_a_save_token_counts_only_for_its_judge_entry_and_criterion(
 
 # --- the public API shares the boards' cache ---------------------------------------------------
 
-def test_the_api_answers_304_until_the_results_change(client: FlaskClient,
-                                                      judged: Judged) -> None:
+def test_the_api_answers_304_until_the_results_change(
+        client: FlaskClient, judged: Judged, runner: FlaskCliRunner, tmp_path: Path) -> None:
+    open_criteria(runner, tmp_path, "R")  # a blind mark moves nothing public: test_decode.py
     judged.event.visibility = "live"
     db.session.commit()
     for key in ("results", "teams"):
@@ -504,10 +506,10 @@ def test_account_names_that_look_alike_are_refused(runner: FlaskCliRunner,
 
 def test_signing_in_starts_a_new_cookie_session(client: FlaskClient, judged: Judged) -> None:
     csrf_token(client)
-    with client.session_transaction() as cookie:
+    with client.session_transaction("/login") as cookie:  # ("/" is public: no session read)
         before = cookie["csrf_token"]
     sign_in(client, "judge1")
-    with client.session_transaction() as cookie:
+    with client.session_transaction("/login") as cookie:
         assert cookie["csrf_token"] != before
 
 

@@ -20,6 +20,7 @@ from flask.testing import FlaskCliRunner
 
 from scoring.extensions import db
 
+from .test_decode import open_criteria
 from .judging_helpers import PASSWORD, Judged, set_up_event
 from .test_cli import run
 
@@ -86,8 +87,9 @@ class Browser:
 def test_a_mark_saved_through_one_process_is_on_the_others_board(
         runner: FlaskCliRunner, tmp_path: Path, servers: list[str]) -> None:
     judged: Judged = set_up_event(runner, tmp_path)
+    open_criteria(runner, tmp_path, "R")  # observed at the station: public at once
     run(runner, "board", "J", "live")
-    entry_id, bib = judged.entries[0].id, judged.entries[0].bib
+    sheet_key, bib = judged.entries[0].sheet_key, judged.entries[0].bib  # R is not blind
     db.session.remove()  # the servers, not this process, touch the database from here on
     first, second = servers
 
@@ -104,7 +106,7 @@ def test_a_mark_saved_through_one_process_is_on_the_others_board(
                                   "csrf_token": token})
     sheet = judge.get(first + "/judge/J/R")[1]
     csrf = re.search(r'name="csrf-token" content="([^"]+)"', sheet).group(1)
-    saved = judge.post(f"{first}/judge/J/R/{entry_id}",
+    saved = judge.post(f"{first}/judge/J/R/{sheet_key}",
                        {"value": "27", "version": "", "token": "two-processes", "view": "sheet"},
                        {"HX-Request": "true", "X-CSRFToken": csrf})
     assert "state-saved" in saved

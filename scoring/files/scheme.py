@@ -21,7 +21,7 @@ TOP_KEYS = {"code", "name", "competition", "decimals", "rounding", "award_roundi
             "tie_break", "team_best_n", "sections", "criteria", "awards"}
 SECTION_KEYS = {"code", "name"}
 CRITERION_KEYS = {"code", "name", "section", "max", "step", "weight", "judges", "aggregate",
-                  "kind", "max_spread"}
+                  "kind", "max_spread", "blind"}
 AWARD_KEYS = {"name", "share", "count", "min_total"}
 # Section and criterion codes become results columns beside these.
 RESERVED_CODES = {"rank", "bib", "name", "delegation", "unit", "status", "time", "total",
@@ -241,6 +241,7 @@ def check_scheme(data: dict[str, Any], filename: str | None = None) -> SchemeFil
 
     criteria = []
     weights = {}
+    blinds: dict[str, bool] = {}
     criterion_tables = _tables(check, data, "criteria")
     if not criterion_tables and isinstance(data.get("criteria", []), list):
         check.problem("criteria", _("a scheme needs at least one criterion"))
@@ -267,6 +268,10 @@ def check_scheme(data: dict[str, Any], filename: str | None = None) -> SchemeFil
                 "more (judges = %(judges)s)", judges=judges))
         kind = check.choice(table, "kind", where, rules.KINDS, "score")
         max_spread = check.decimal(table, "max_spread", where)
+        blind = table.get("blind", True)
+        if not isinstance(blind, bool):
+            check.problem(f"{where}blind", _("must be true or false"))
+            blind = True
         if criterion_code is None or maximum is None or weight is None:
             continue
         if criterion_code.lower() in RESERVED_CODES or criterion_code in section_codes:
@@ -279,6 +284,7 @@ def check_scheme(data: dict[str, Any], filename: str | None = None) -> SchemeFil
                                             code=criterion_code))
             continue
         weights[criterion_code] = weight[1]
+        blinds[criterion_code] = blind
         criteria.append(rules.CriterionRule(
             code=criterion_code, name=criterion_name or criterion_code, section=section or "",
             max=maximum, step=step, weight=weight[0], judges=judges, aggregate=rule,
@@ -329,7 +335,7 @@ def check_scheme(data: dict[str, Any], filename: str | None = None) -> SchemeFil
         rounding=rounding, award_rounding=award_rounding, tie_break=tuple(tie_break),
         team_best_n=team_best_n, sections=tuple(sections), criteria=tuple(criteria),
         awards=tuple(awards))
-    return SchemeFile(scheme, competition, weights, shares)
+    return SchemeFile(scheme, competition, weights, shares, blinds)
 
 
 MAX_TABLES = 60  # sections, criteria or award tiers in one scheme (the form's rows too)

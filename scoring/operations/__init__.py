@@ -43,8 +43,11 @@ def event_has_marks(event: Event) -> bool:
 
 
 def bump_results(event: Event) -> None:
-    """Tell every worker's board that the event's results may have changed: the version
-    lives in the database; this process's boards hear of it when the session commits."""
+    """Tell every worker's board that the event's public results may have changed: the
+    version lives in the database; this process's boards hear of it when the session
+    commits. Not called for marks of a blind criterion not yet decoded: nothing public
+    moves then, not even the boards' "updated" time or ETag, so that no judge learns from
+    a board whose workpiece a blind code is."""
     event.results_version = Event.results_version + 1
     event.results_changed_at = utcnow()
     db.session().info["results_changed"] = True

@@ -22,6 +22,7 @@ from ..models import (
 )
 from ..policy import NEXT_STATE
 from ..problems import InputError, Problem
+from ..queries import marks as marks_queries
 from ..queries.results import public_snapshot
 from . import audit, bump_results, event_has_marks, lock_event, move_state, require
 
@@ -87,6 +88,7 @@ def import_scheme(checked: SchemeFile, actor: str, filename: str,
             criterion.aggregate = rule.aggregate
             criterion.kind = rule.kind
             criterion.max_spread = rule.max_spread
+            criterion.blind = checked.blind.get(rule.code, True)
             criteria.append(criterion)
         for removed in old_criteria.values():
             db.session.execute(Assignment.__table__.delete().where(
@@ -258,6 +260,71 @@ def recode(event: Event, actor: str, user: User | None = None,
     return assign_codes(event, actor, user, step="recode")
 
 
+# --- decoding (解密) ---------------------------------------------------------------------------
+
+def decode_refusal(event: Event, criterion: Criterion) -> str | None:
+    """Why this criterion cannot be decoded now, or None."""
+    if not criterion.blind:
+        return _("%(code)s is not blind: its marks are shown at once.", code=criterion.code)
+    if criterion.decoded_at is not None:
+        return _("%(code)s is already decoded.", code=criterion.code)
+    sheets = marks_queries.sheets_of(criterion)
+    unsigned = [name or username for username, name, signed in sheets if not signed]
+    if unsigned:
+        return _("%(code)s: %(count)s of %(total)s sheets are not signed yet (%(judges)s).",
+                 code=criterion.code, count=len(unsigned), total=len(sheets),
+                 judges=", ".join(unsigned))
+    progress = next(p for p in marks_queries.event_progress(event)
+                    if p.criterion.id == criterion.id)
+    if progress.done < progress.expected:
+        return _("%(code)s: %(missing)s marks are still missing.", code=criterion.code,
+                 missing=progress.expected - progress.done)
+    return None
+
+
+def decode(event: Event, codes: list[str], actor: str, user: User | None = None) -> list[str]:
+    """Decode blind criteria (all those that can be, when `codes` is empty): from now on
+    their marks are in the public results. Recorded, and never undone. Returns the codes
+    decoded; raises InputError with every reason when a named one cannot be (or, with none
+    named, when none can)."""
+    lock_event(event)
+    require("decode", event, user)
+    known = {criterion.code: criterion for criterion in event.criteria}
+    unknown = [code for code in codes if code not in known]
+    if unknown:
+        raise InputError([Problem(_("event %(event)s has no criterion %(code)s",
+                                    event=event.code, code=code))
+                          for code in unknown])
+    if codes:
+        chosen = [known[code] for code in dict.fromkeys(codes)]
+        problems = [Problem(reason) for reason in
+                    (decode_refusal(event, criterion) for criterion in chosen) if reason]
+        if problems:
+            raise InputError(problems)
+    else:
+        waiting = [criterion for criterion in event.criteria if not criterion.public]
+        if not waiting:
+            raise InputError(Problem(_("Every criterion of %(code)s is decoded or not blind.",
+                                       code=event.code)))
+        reasons = {criterion.code: decode_refusal(event, criterion) for criterion in waiting}
+        chosen = [criterion for criterion in waiting if reasons[criterion.code] is None]
+        if not chosen:
+            raise InputError([Problem(reason)
+                              for reason in reasons.values() if reason])
+    for criterion in chosen:
+        mark_decoded(event, criterion, actor, user, step="decode")
+    bump_results(event)
+    db.session.flush()
+    return [criterion.code for criterion in chosen]
+
+
+def mark_decoded(event: Event, criterion: Criterion, actor: str, user: User | None,
+                 step: str) -> None:
+    criterion.decoded_at = utcnow()
+    criterion.decoded_by = actor
+    audit("criterion.decode", actor, event, user=user, criterion=criterion.code, step=step)
+
+
 # --- the lifecycle and the board -----------------------------------------------------------
 
 def change_state(event: Event, action: str, actor: str, user: User | None = None,
@@ -282,6 +349,11 @@ def change_state(event: Event, action: str, actor: str, user: User | None = None
                 "Contestant %(bib)s has no blind code: draw lots again before scoring opens.",
                 bib=unsealed)))
     if action == "publish":
+        # Publication shows every mark: what the chief judge has not decoded is decoded
+        # now, recorded as such.
+        for criterion in event.criteria:
+            if not criterion.public:
+                mark_decoded(event, criterion, actor, user, step="publish")
         event.visibility = "published"
         event.frozen_at = event.frozen_json = None
     elif action == "reopen" and event.visibility == "published":

@@ -66,7 +66,7 @@ def import_scores(event: Event, rows: list[ScoreRow], actor: str, filename: str,
                 judges=", ".join(sorted(marked))), file=filename, row=row.row))
     if problems:
         raise InputError(problems)
-    changed = 0
+    changed, public = 0, False
     for row in rows:
         entry, criterion = entries[row.bib], criteria[row.criterion]
         mark = existing.get((entry.id, criterion.id, row.judge))
@@ -75,9 +75,11 @@ def import_scores(event: Event, rows: list[ScoreRow], actor: str, filename: str,
         set_mark(entry, criterion, row.judge, row.score, source="import", actor=actor,
                  user=users.get(row.judge), mark=mark, reason=filename)
         changed += 1
+        public = public or criterion.public
     move_state(event, "scoring", "import_scores", actor, user, via=filename)
     audit("scores.import", actor, event, file=filename, rows=len(rows), changed=changed)
-    bump_results(event)
+    if public:  # (a change of state has bumped them already)
+        bump_results(event)
     db.session.flush()
     return changed
 
@@ -158,14 +160,15 @@ def save_judge_mark(user: User, event: Event, criterion: Criterion, entry: Entry
     value, reason = parse_mark(typed, criterion.to_rule())
     if reason or value is None:
         return Outcome("invalid", mark, reason, typed)
+    if mark is not None and mark.value == value:
+        return Outcome("saved", mark)  # already so, whatever the page saw: nothing to lose
     current = mark.version if mark else None
     if seen_version != current:
         return conflict(mark, typed)
-    if mark is not None and mark.value == value:
-        return Outcome("saved", mark)
     mark = set_mark(entry, criterion, user.username, value, source="judge", actor=user.username,
                     user=user, mark=mark, client_token=token)
-    bump_results(event)
+    if criterion.public:  # a blind mark moves nothing public before decoding
+        bump_results(event)
     db.session.flush()
     return Outcome("saved", mark, changed=True)
 
@@ -239,6 +242,7 @@ def chief_correct(chief: User, event: Event, mark: Mark, typed: str, reason: str
     audit("mark.correct", chief.username, event, user=chief, entry=mark.entry,
           criterion=mark.criterion.code, judge=mark.judge, old=str(old), new=str(value),
           reason=reason)
-    bump_results(event)
+    if mark.criterion.public:
+        bump_results(event)
     db.session.flush()
     return Outcome("saved", mark, changed=True)

@@ -43,21 +43,33 @@ class EventResults:
     scheme: rules.Scheme
     standings: rules.Standings
     entries: dict[str, EntryRecord]  # by bib
+    included: tuple[str, ...] = ()  # the criteria whose marks these results hold
 
 
-def event_results(event: Event) -> EventResults:
+def included_codes(event: Event, public: bool) -> tuple[str, ...]:
+    """The criteria whose marks are in the results: all of them for staff; for the public
+    those not blind or decoded (DOMAIN.md, blind marking on a live board)."""
+    return tuple(criterion.code for criterion in event.criteria
+                 if not public or criterion.public)
+
+
+def event_results(event: Event, public: bool = False) -> EventResults:
+    """The results with every mark (organisers, chief judges, exports), or with
+    `public` only the marks the public may see: a blind criterion's once it is decoded."""
     scheme = event.to_scheme()
+    included = included_codes(event, public)
     entries = {row.bib: EntryRecord(*row) for row in db.session.execute(
         select(Entry.id, Entry.bib, Entry.status, Entry.time_used, Entry.delegation,
                Contestant.name, Contestant.unit)
         .join(Contestant, Entry.contestant_id == Contestant.id)
         .where(Entry.event_id == event.id))}
-    codes = {criterion.id: criterion.code for criterion in event.criteria}
+    codes = {criterion.id: criterion.code for criterion in event.criteria
+             if criterion.code in included}
     marks: dict[int, dict[str, list[Decimal]]] = defaultdict(lambda: defaultdict(list))
     units = type_coerce(Mark.value, BigInteger)  # the stored integer, converted below
     for entry_id, criterion_id, value in db.session.execute(
             select(Mark.entry_id, Mark.criterion_id, units)
-            .join(Entry).where(Entry.event_id == event.id)):
+            .join(Entry).where(Entry.event_id == event.id, Mark.criterion_id.in_(codes))):
         marks[entry_id][codes[criterion_id]].append(from_units(value))
     needed = marks_needed(event)
     standings = rules.compute_standings(scheme, [
@@ -66,7 +78,7 @@ def event_results(event: Event) -> EventResults:
                          needed=needed.get(entry.delegation, {}))
         for entry in entries.values()
     ])
-    return EventResults(event, scheme, standings, entries)
+    return EventResults(event, scheme, standings, entries, included)
 
 
 def marks_needed(event: Event) -> dict[str | None, dict[str, int]]:
@@ -138,6 +150,7 @@ def results_document(results: EventResults, with_awards: bool = True) -> dict[st
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "results": [{column: row[column] for column in columns}
                     for row in result_rows(results, with_awards)],
+        "decoded": list(results.included),
     }
 
 
@@ -152,9 +165,11 @@ def teams_document(results: EventResults) -> dict[str, Any]:
 def public_snapshot(event: Event) -> dict[str, Any]:
     """The public results now: the API's rows and teams plus what the boards show; awards
     only once published."""
-    results = event_results(event)
+    results = event_results(event, public=True)
     return {
         "event": event_summary(event),
+        "decoded": list(results.included),  # the criteria whose marks the totals hold
+        "criteria": len(results.scheme.criteria),
         "sections": [[section.code, section.name] for section in results.scheme.sections],
         "results": results_document(results, with_awards=event.visibility == "published")[
             "results"],

@@ -36,12 +36,20 @@ from ..extensions import db
 from ..i18n import select_locale
 from ..models import Event
 from ..queries.results import board_data, event_summary
+from .public_paths import public_cache_control
 
 bp = Blueprint("board", __name__)
 PUBLIC = ("live", "frozen", "published")
 VIEWS = ("board", "teams", "screen")
 API_VIEWS = {"api-results": "results", "api-teams": "teams"}  # JSON, for web/api.py
-HEADERS = {"Cache-Control": "no-cache", "Vary": "HX-Request, Cookie, Accept-Encoding"}
+# A page differs with HX-Request (the panel alone, or the whole page) and its encoding; the
+# language is in the URL (?lang=en), and no cookie is read (web/public_paths.py).
+VARY = {"page": "HX-Request, Accept-Encoding", "api": "Accept-Encoding"}
+
+
+def public_headers(view: str) -> dict[str, str]:
+    return {"Cache-Control": public_cache_control(),
+            "Vary": VARY["api" if view in API_VIEWS else "page"]}
 
 
 @dataclass(frozen=True)
@@ -248,8 +256,11 @@ def render(stamp: Stamp, view: str, partial: bool, locale: str) -> bytes:
     data = public_data(stamp)
     if view in API_VIEWS:  # the public API's JSON document: the results or the teams
         key = API_VIEWS[view]
-        return json.dumps({"event": event_summary(event), "generated_at": data["updated_at"],
-                           key: data[key]}, ensure_ascii=False).encode()
+        document = {"event": event_summary(event), "generated_at": data["updated_at"],
+                    key: data[key]}
+        if "decoded" in data:  # (a board frozen before blind criteria existed has none)
+            document["decoded"] = data["decoded"]
+        return json.dumps(document, ensure_ascii=False).encode()
     template = f"board/_{view}.html" if partial else f"board/{view}.html"
     return render_template(
         template, event=event, data=data, updated=datetime.fromisoformat(data["updated_at"]),
@@ -328,11 +339,11 @@ def serve(code: str, view: str) -> ResponseReturnValue:
     has = held(current.series(view, partial, locale))
     if has is not None and has[1] >= current.moment \
             or request.headers.get("If-None-Match", "").strip() == "*":
-        return not_modified(has[0] if has else current.etag(view, partial, locale))
+        return not_modified(has[0] if has else current.etag(view, partial, locale), view)
     page = page_for(current, view, partial, locale)
     if has is not None and has[1] >= page.moment:
-        return not_modified(has[0])  # this worker's last page is no newer than the client's
-    headers = {**HEADERS, "ETag": f'W/"{page.etag}"'}
+        return not_modified(has[0], view)  # this worker's last page is no newer than the client's
+    headers = {**public_headers(view), "ETag": f'W/"{page.etag}"'}
     body = page.body
     if page.gzipped is not None and "gzip" in request.accept_encodings:
         body = page.gzipped
@@ -340,8 +351,8 @@ def serve(code: str, view: str) -> ResponseReturnValue:
     return Response(body, headers=headers, content_type=content_type)
 
 
-def not_modified(etag: str) -> Response:
-    return Response(status=304, headers={**HEADERS, "ETag": f'W/"{etag}"'})
+def not_modified(etag: str, view: str) -> Response:
+    return Response(status=304, headers={**public_headers(view), "ETag": f'W/"{etag}"'})
 
 
 @bp.get("/e/<code>")

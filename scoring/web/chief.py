@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from typing import Any
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
@@ -13,10 +15,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..extensions import db
 from ..models import AuditEvent, Entry, Event, Mark, MarkRevision
 from ..operations import marks as marking
-from ..operations.events import change_state
+from ..operations.events import change_state, decode as decode_criteria, decode_refusal
 from ..problems import InputError
-from ..queries.marks import matrix
+from ..queries.marks import matrix, sheets_of
 from ..rules import parse_whole
+from .admin.forms import DecodeForm
 from .auth import allowed, role_required
 
 bp = Blueprint("chief", __name__, url_prefix="/chief")
@@ -39,7 +42,23 @@ def index() -> ResponseReturnValue:
     return render_template("chief/index.html", events=events)
 
 
-def matrix_page(event: Event, lock_problem: str | None = None) -> str:
+def decoding(event: Event, form: DecodeForm | None = None) -> list[dict[str, Any]]:
+    """Each blind criterion's decoding: done (by whom, when) or its sheets and what stops
+    it, with a form for the one just posted (its problems) or a fresh one."""
+    rows = []
+    for criterion in event.criteria:
+        if not criterion.blind:
+            continue
+        posted = form is not None and form.criterion.data == criterion.code
+        rows.append({"criterion": criterion, "sheets": sheets_of(criterion),
+                     "refusal": None if criterion.decoded_at else decode_refusal(event, criterion),
+                     "form": form if posted else DecodeForm(formdata=None,
+                                                            criterion=criterion.code)})
+    return rows
+
+
+def matrix_page(event: Event, lock_problem: str | None = None,
+                decode_form: DecodeForm | None = None) -> str:
     entries, judges, groups = matrix(event)
     flags = {
         "spread": sum(group.spread for group in groups.values()),
@@ -47,7 +66,8 @@ def matrix_page(event: Event, lock_problem: str | None = None) -> str:
         "extreme": sum(cell.extreme for group in groups.values() for cell in group.cells),
     }
     return render_template("chief/matrix.html", event=event, entries=entries, judges=judges,
-                           groups=groups, flags=flags, lock_problem=lock_problem)
+                           groups=groups, flags=flags, lock_problem=lock_problem,
+                           decoding=decoding(event, decode_form))
 
 
 @bp.get("/<event_code>")
@@ -100,6 +120,26 @@ def lock(event_code: str) -> ResponseReturnValue:
         db.session.rollback()
         problem = error.problems[0].message
     return matrix_page(event, problem), (200 if problem is None else 409)
+
+
+@bp.post("/<event_code>/decode")
+@role_required(*STAFF)
+def decode(event_code: str) -> ResponseReturnValue:
+    """Decode one blind criterion, ticked as confirmed; a second click finds it decoded."""
+    event = event_or_404(event_code)
+    allowed("decode", event)
+    form = DecodeForm()
+    if form.validate():
+        try:
+            decode_criteria(event, [form.criterion.data or ""], current_user.username,
+                            user=current_user)
+            db.session.commit()
+            return redirect(url_for("chief.event_matrix", event_code=event.code,
+                                    _anchor="decoding"), 303)
+        except InputError as error:
+            db.session.rollback()
+            form.refuse(error, default="confirm")
+    return matrix_page(event, decode_form=form), 422
 
 
 @bp.get("/<event_code>/history")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
 from flask import Blueprint, abort, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from .auth import local_target
+from .public_paths import is_public
 from ..extensions import db
 from ..i18n import LOCALES
 from ..models import Competition
@@ -28,11 +31,19 @@ def index() -> ResponseReturnValue:
 
 @bp.get("/lang/<code>")
 def language(code: str) -> ResponseReturnValue:
-    """Remember the chosen interface language in a cookie and go back."""
+    """Remember the chosen interface language in a cookie (staff pages read it) and go
+    back; back to a public page with the language in its address (public pages read no
+    cookie, so that a shared cache can keep them)."""
     if code not in LOCALES:
         abort(404)
     target = local_target(request.args.get("next")) or "/"  # only a page of this site
-    response = redirect(target.rstrip("?") or "/")
+    target = target.rstrip("?") or "/"
+    parts = urlsplit(target)
+    if is_public(parts.path):
+        query = [(key, value) for key, value in parse_qsl(parts.query) if key != "lang"]
+        query.append(("lang", "en" if code == "en" else "zh"))
+        target = urlunsplit(("", "", parts.path, urlencode(query), parts.fragment))
+    response = redirect(target)
     response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
     return response
 

@@ -282,6 +282,13 @@ class CriterionRow(Row):
         ("mean", _l("mean")), ("trimmed", _l("trimmed mean")), ("median", _l("median"))])
     kind = Select(_l("Kind"), choices=[("score", _l("score")), ("penalty", _l("deduction"))])
     max_spread = Number(_l("Max spread"), render_kw={"inputmode": "decimal"})
+    blind = Select(_l("Blind"), choices=[("yes", _l("blind (decoded later)")),
+                                         ("no", _l("open (shown at once)"))])
+
+    def values(self) -> dict[str, Any]:
+        found = super().values()
+        found["blind"] = found.get("blind") != "no"
+        return found
 
 
 class AwardRow(Row):
@@ -422,7 +429,9 @@ def scheme_data(event: Event) -> dict[str, Any]:
                        "max": criterion.max_value, "step": criterion.step,
                        "weight": criterion.weight, "judges": criterion.judges,
                        "aggregate": criterion.aggregate, "kind": criterion.kind,
-                       "max_spread": criterion.max_spread} for criterion in event.criteria],
+                       "max_spread": criterion.max_spread,
+                       "blind": "yes" if criterion.blind else "no"}
+                      for criterion in event.criteria],
         "award": [{"name": tier.name, "share": tier.share, "count": tier.count,
                    "min_total": tier.min_total} for tier in event.awards],
     }
@@ -623,6 +632,14 @@ class AssignmentsForm(ConsoleForm):
     def codes_of(self, judge: User, codes: set[str]) -> set[str]:
         chosen = {value for value in self.assign.data or () if isinstance(value, str)}
         return {code for code in codes if f"{judge.id}:{code}" in chosen}
+
+
+class DecodeForm(ConsoleForm):
+    """Decode one blind criterion (解密): cannot be undone, so it asks for a tick first."""
+    criterion = HiddenText()
+    confirm = BooleanField(_l("I have checked the marks: decode, which cannot be undone"),
+                           validators=[DataRequired(_l(
+                               "Tick the box to confirm: decoding cannot be undone."))])
 
 
 class RecodeForm(ConsoleForm):
