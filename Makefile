@@ -46,7 +46,8 @@ scoring/translations/%/LC_MESSAGES/messages.mo: scoring/translations/%/LC_MESSAG
 SIMULATE ?= 1
 
 # Serves the demo; with SIMULATE=1 (the default) its judges go on marking, a mark a second,
-# so the board at /e/WELD moves at once. `make run SIMULATE=0` leaves the marks as they are.
+# sign their sheets, and the chief judge decodes the blind criteria one by one (README).
+# `make run SIMULATE=0` leaves the marks as they are.
 run: setup
 	$(BIN)/scoring init-db
 	$(BIN)/scoring demo --if-empty
@@ -54,7 +55,7 @@ run: setup
 	@if [ "$(SIMULATE)" = 1 ]; then \
 	  $(BIN)/scoring demo --simulate --rate 1 > instance/simulate.log 2>&1 & sim=$$!; \
 	  echo "Judges are entering the demo's remaining marks, about a minute of them (log: instance/simulate.log);"; \
-	  echo "once all are in the board stays still: stop, rm instance/scoring.sqlite3, make run to start over."; \
+	  echo "then the chief judge decodes them and the board moves; to start over: stop, rm instance/scoring.sqlite3*, make run."; \
 	  trap 'kill $$sim 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/gunicorn --config scoring/gunicorn_conf.py --bind $(HOST):$(PORT) --workers $(WORKERS) 'scoring:create_app()'; \
 	else \

@@ -272,7 +272,8 @@ def decode(event_code: str, criteria: tuple[str, ...]) -> str:
     decoded = events.decode(event, list(criteria), actor())
     lines = [_("Decoded %(criteria)s of %(code)s: their marks are now public.",
                criteria=", ".join(decoded), code=event.code)]
-    lines += [_("Still blind: %(reason)s", reason=events.decode_refusal(event, criterion))
+    lines += [_("Still blind: %(code)s", code=criterion.code)
+              + (f" ({reason})" if (reason := events.decode_refusal(event, criterion)) else "")
               for criterion in event.criteria if not criterion.public]
     return "\n".join(lines)
 

@@ -408,8 +408,7 @@ def plausible_mark(rng: random.Random, criterion: Criterion, entry: Entry) -> De
 
 
 def finish_sheets(event: Event, criterion: Criterion, echo: Callable[[str], None]) -> None:
-    """What the judges and the chief judge do as a criterion completes: each judge signs a
-    complete sheet, and the chief judge decodes a blind criterion once all are signed."""
+    """What the judges do as a criterion completes: each judge signs a complete sheet."""
     for user in db.session.scalars(select(User).join(Assignment).where(
             Assignment.criterion_id == criterion.id).order_by(User.username)):
         done, expected = judge_progress(user, event, criterion)
@@ -420,14 +419,24 @@ def finish_sheets(event: Event, criterion: Criterion, echo: Callable[[str], None
                        judge=user.username, criterion=criterion.code))
             else:
                 db.session.rollback()
-    if criterion.blind and criterion.decoded_at is None \
-            and events.decode_refusal(event, criterion) is None:
-        chief = db.session.scalar(select(User).join(EventStaff).where(
-            EventStaff.event_id == event.id, EventStaff.role == "chief").order_by(User.id))
+
+
+def decode_all(pause: float, echo: Callable[[str], None]) -> None:
+    """The chief judge decodes the blind criteria one after another, `pause` seconds apart,
+    once every blind sheet is signed (decoding one reveals every code: DOMAIN, README)."""
+    event = db.session.scalar(select(Event).where(Event.code == DEMO_EVENT))
+    if event is None:
+        return
+    chief = db.session.scalar(select(User).join(EventStaff).where(
+        EventStaff.event_id == event.id, EventStaff.role == "chief").order_by(User.id))
+    for criterion in event.criteria:
+        if criterion.public or events.decode_refusal(event, criterion) is not None:
+            continue
         events.decode(event, [criterion.code], chief.username if chief else "demo", chief)
         db.session.commit()
         echo(_("The chief judge decoded %(criterion)s: its marks are on the public board",
                criterion=criterion.code))
+        time.sleep(pause)
 
 
 def simulate(rate: float, echo: Callable[[str], None], seed: int | None = None) -> int:
@@ -460,5 +469,6 @@ def simulate(rate: float, echo: Callable[[str], None], seed: int | None = None) 
                    value=value, left=len(pending) - 1))
             finish_sheets(event, criterion, echo)
         time.sleep(1 / rate)
+    decode_all(5 / rate, echo)  # 5 s apart at a mark a second: the board moves each time
     echo(_("The demo's marking is complete: %(count)s marks entered.", count=saved))
     return saved

@@ -245,8 +245,15 @@ def test_a_blind_sheet_leaves_out_the_judges_own_delegation(client: FlaskClient,
     entries = [entry for entry in entries_of(weld) if entry.blind_code]
     own = [entry for entry in entries if entry.delegation == account.delegation]
     assert own
+    # Nor the absent (the public board says who is absent): only those competing.
     assert sorted(page.labels) == sorted(entry.blind_code for entry in entries
-                                         if entry.delegation != account.delegation)
+                                         if entry.delegation != account.delegation
+                                         and entry.status == "ok")
+    absent = next(entry for entry in entries if entry.status != "ok")
+    assert absent.blind_code not in page.labels
+    for url in (f"/judge/WELD/P1/{absent.blind_code}", f"/judge/WELD/code/{absent.blind_code}",
+                f"/judge/WELD/P1/{own[0].blind_code}", f"/judge/WELD/code/{own[0].blind_code}"):
+        assert client.get(url).status_code == 404, url  # as a code that does not exist
     done, expected = map(int, client.get("/judge/WELD/P1/progress").get_data(
         as_text=True).split(" / "))
     assert expected <= len(page.labels)

@@ -311,6 +311,12 @@ def test_a_double_post_makes_one_new_list(client: FlaskClient, organiser: str) -
                         data=recode_form(client, organiser, confirm="y"))
     assert third.status_code == 303 and codes() != after
     assert len(records("codes.assign")) == 3
+    # A post that names no page's record (forged, or the field left out) is refused too.
+    latest = codes()
+    for generation in ({}, {"generation": ""}, {"generation": "x"}):
+        form = {"csrf_token": organiser, "confirm": "y", **generation}
+        assert client.post("/admin/events/EX-B/recode", data=form).status_code == 409
+    assert codes() == latest and len(records("codes.assign")) == 3
 
 
 def test_recode_is_refused_once_scoring_opened(client: FlaskClient, organiser: str,

@@ -101,36 +101,49 @@ def test_a_blind_mark_changes_no_public_response_until_decoded(
     assert version == judged.event.results_version
 
 
-def test_decoding_is_refused_while_a_sheet_is_unsigned_then_shows_the_marks(
+def test_decoding_waits_for_every_blind_sheet_then_shows_the_marks(
         client: FlaskClient, runner: FlaskCliRunner, judged: Judged) -> None:
+    """Both criteria are marked on the same coded workpieces: decoding R while V is still
+    being marked would let V's judges who know R's marks by code tell whose workpiece each
+    code is. So nothing is decoded until every blind sheet is signed."""
     token = sign_in(client, "judge2")
     for entry in judged.entries[:-1]:
         save(client, token, entry, "20", criterion="R")
     refused = runner.invoke(args=["decode", "J", "R"])
     assert refused.exit_code != 0
     assert "R: 1 of 1 sheets are not signed yet (judge2)" in refused.output
+    assert "V: 2 of 2 sheets are not signed yet (judge1, judge2)" in refused.output
     refused = runner.invoke(args=["decode", "J"])  # none named: none can be
     assert refused.exit_code != 0 and "not signed yet" in refused.output
     assert criterion("R").decoded_at is None
 
     before = public_state(client)
     complete_and_sign(client, judged, "judge2", "R")
+    refused = runner.invoke(args=["decode", "J", "R"])  # R is done, V is not
+    assert refused.exit_code != 0 and "reveals every blind code" in refused.output
+    assert "V: 2 of 2 sheets" in refused.output and "R:" not in refused.output
+    complete_and_sign(client, judged, "judge2", "V", "30")
+    complete_and_sign(client, judged, "judge1", "V", "32")
     client.get("/logout")
-    assert public_state(client) == before
-    decoded = runner.invoke(args=["decode", "J"])
+    assert public_state(client) == before  # all of it marked and signed: nothing public yet
+    decoded = runner.invoke(args=["decode", "J", "R"])
     assert decoded.exit_code == 0, decoded.output
-    assert "Decoded R of J" in decoded.output and "Still blind: V:" in decoded.output
+    assert "Decoded R of J" in decoded.output and "Still blind: V" in decoded.output
     after = public_state(client)
     for key in before:
         assert after[key][0] != before[key][0], key
     document = json.loads(after["/api/events/J/results{}"][1])
     assert document["decoded"] == ["R"]
     assert {row["R"] for row in document["results"]} == {"20.00"}
+    assert {row["V"] for row in document["results"]} == {""}
     assert "已解密 1 / 2 项" in after["/e/J{}"][1].decode()
     record = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "criterion.decode"))
     assert record is not None and record.details["criterion"] == "R"
     again = runner.invoke(args=["decode", "J", "R"])
     assert again.exit_code != 0 and "R is already decoded" in again.output
+    rest = runner.invoke(args=["decode", "J"])  # none named: every one that can be
+    assert rest.exit_code == 0 and "Decoded V of J" in rest.output
+    assert client.get("/api/events/J/results").json["decoded"] == ["V", "R"]
 
 
 def test_a_mark_of_a_criterion_that_is_not_blind_shows_at_once(
@@ -158,14 +171,17 @@ def test_the_chief_decodes_in_the_browser_pages_with_a_tick(
     page = client.get("/chief/J").get_data(as_text=True)
     assert 'id="decoding"' in page and "解密 R" in page
     assert "V：2 张评分表中还有 2 张未签字" in page  # V's sheets: judge1 and judge2
+    refused = client.post("/chief/J/decode", data={"csrf_token": token, "criterion": "R",
+                                                  "confirm": "y"})
+    assert refused.status_code == 422 and "揭示全部加密号" in refused.get_data(as_text=True)
+    assert criterion("R").decoded_at is None
+    complete_and_sign(client, judged, "judge1", "V")
+    complete_and_sign(client, judged, "judge2", "V")
+    token = sign_in(client, "chief")
     unticked = client.post("/chief/J/decode", data={"csrf_token": token, "criterion": "R"})
     assert unticked.status_code == 422
     assert "请勾选确认：解密后不可撤销。" in unticked.get_data(as_text=True)
     assert criterion("R").decoded_at is None
-    refused = client.post("/chief/J/decode", data={"csrf_token": token, "criterion": "V",
-                                                  "confirm": "y"})
-    assert refused.status_code == 422 and "未签字" in refused.get_data(as_text=True)
-    assert criterion("V").decoded_at is None
     # A double click: the first decodes, the second is told it is done; one record.
     first = client.post("/chief/J/decode", data={"csrf_token": token, "criterion": "R",
                                                 "confirm": "y"})
@@ -177,6 +193,12 @@ def test_the_chief_decodes_in_the_browser_pages_with_a_tick(
     assert len(db.session.scalars(select(AuditEvent).where(
         AuditEvent.action == "criterion.decode")).all()) == 1
     assert "由 chief 于" in client.get("/chief/J").get_data(as_text=True)
+    # A criterion that is not there (or not blind) is refused where the page shows it.
+    for code in ("NOPE", "P\x1b1", "x" * 300):
+        odd = client.post("/chief/J/decode", data={"csrf_token": token, "criterion": code,
+                                                  "confirm": "y"})
+        assert odd.status_code == 422 and 'class="error decode-problem"' in odd.get_data(
+            as_text=True), code
     assert client.post("/chief/J/decode", data={"csrf_token": "x", "criterion": "V",
                                                 "confirm": "y"}).status_code == 400
 
@@ -198,6 +220,8 @@ def test_only_the_event_s_chief_judge_decodes(client: FlaskClient, runner: Flask
 def test_publishing_decodes_what_is_left_and_a_correction_after_decoding_shows(
         client: FlaskClient, runner: FlaskCliRunner, judged: Judged) -> None:
     complete_and_sign(client, judged, "judge2", "R")
+    complete_and_sign(client, judged, "judge1", "V", "30")
+    complete_and_sign(client, judged, "judge2", "V", "30")
     client.get("/logout")
     run(runner, "decode", "J", "R")
     token = sign_in(client, "chief")
@@ -209,10 +233,7 @@ def test_publishing_decodes_what_is_left_and_a_correction_after_decoding_shows(
     assert corrected.status_code == 200
     assert client.get("/api/events/J/results",
                       headers={"If-None-Match": etag}).status_code == 200
-    # V's marks are still blind; lock and publish: everything is public, and recorded.
-    token = sign_in(client, "judge1")
-    save(client, token, judged.entries[0], "30")
-    token = sign_in(client, "chief")
+    # V is still blind; lock and publish: everything is public, and recorded.
     assert client.post("/chief/J/lock", data={"csrf_token": token}).status_code == 200
     client.get("/logout")
     assert criterion("V").decoded_at is None
@@ -220,8 +241,7 @@ def test_publishing_decodes_what_is_left_and_a_correction_after_decoding_shows(
     assert criterion("V").decoded_at is not None
     document = client.get("/api/events/J/results").json
     assert document["decoded"] == ["V", "R"]
-    bib = judged.entries[0].bib
-    assert next(row for row in document["results"] if row["bib"] == bib)["V"] == "30.00"
+    assert {row["V"] for row in document["results"]} == {"30.00"}
     steps = [record.details.get("step") for record in db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "criterion.decode")
         .order_by(AuditEvent.id))]

@@ -209,7 +209,8 @@ def test_the_simulated_judges_finish_the_marking(runner: FlaskCliRunner) -> None
     # As each sheet completes its judge signs it, and the chief judge decodes each blind
     # criterion once all its sheets are signed: the board ends with every criterion in.
     assert sum("signed the sheet" in line for line in lines) == 8  # 5 on P1; P2, P3, S1
-    assert [line.split()[4].rstrip(":") for line in lines if "decoded" in line] == ["P2", "P3", "P1"]
+    assert [line.split()[4].rstrip(":") for line in lines if "decoded" in line] == [
+        "P1", "P2", "P3"]
     event = demo_event()
     assert all(criterion.public for criterion in event.criteria)
     assert public_snapshot(event)["decoded"] == ["T1", "P1", "P2", "P3", "S1"]

@@ -262,23 +262,41 @@ def recode(event: Event, actor: str, user: User | None = None,
 
 # --- decoding (解密) ---------------------------------------------------------------------------
 
-def decode_refusal(event: Event, criterion: Criterion) -> str | None:
-    """Why this criterion cannot be decoded now, or None."""
-    if not criterion.blind:
-        return _("%(code)s is not blind: its marks are shown at once.", code=criterion.code)
-    if criterion.decoded_at is not None:
-        return _("%(code)s is already decoded.", code=criterion.code)
+def unfinished(event: Event, criterion: Criterion,
+               progress: dict[int, marks_queries.CriterionProgress]) -> str | None:
+    """What is still open on a blind criterion: unsigned sheets, or (with no judge, its
+    marks imported) missing marks; None when it is done."""
     sheets = marks_queries.sheets_of(criterion)
     unsigned = [name or username for username, name, signed in sheets if not signed]
     if unsigned:
         return _("%(code)s: %(count)s of %(total)s sheets are not signed yet (%(judges)s).",
                  code=criterion.code, count=len(unsigned), total=len(sheets),
                  judges=", ".join(unsigned))
-    progress = next(p for p in marks_queries.event_progress(event)
-                    if p.criterion.id == criterion.id)
-    if progress.done < progress.expected:
+    done = progress[criterion.id]
+    if done.done < done.expected:
         return _("%(code)s: %(missing)s marks are still missing.", code=criterion.code,
-                 missing=progress.expected - progress.done)
+                 missing=done.expected - done.done)
+    return None
+
+
+def decode_refusal(event: Event, criterion: Criterion) -> str | None:
+    """Why this criterion cannot be decoded now, or None.
+
+    Every blind criterion of an event is marked on the same coded workpieces: once one is
+    public per contestant, whoever knows its marks by code (its judges) can tell whose
+    workpiece each code is, on every other criterion too. So no blind criterion is decoded
+    before every blind criterion of the event is done (every sheet signed, or its imported
+    marks complete); then the chief judge decodes them, one by one or together."""
+    if not criterion.blind:
+        return _("%(code)s is not blind: its marks are shown at once.", code=criterion.code)
+    if criterion.decoded_at is not None:
+        return _("%(code)s is already decoded.", code=criterion.code)
+    progress = {item.criterion.id: item for item in marks_queries.event_progress(event)}
+    reasons = [reason for other in event.criteria if other.blind and other.decoded_at is None
+               for reason in [unfinished(event, other, progress)] if reason]
+    if reasons:
+        return _("Decoding one criterion reveals every blind code, so all blind criteria "
+                 "are finished first: %(reasons)s", reasons=" ".join(reasons))
     return None
 
 
@@ -293,7 +311,7 @@ def decode(event: Event, codes: list[str], actor: str, user: User | None = None)
     unknown = [code for code in codes if code not in known]
     if unknown:
         raise InputError([Problem(_("event %(event)s has no criterion %(code)s",
-                                    event=event.code, code=code))
+                                    event=event.code, code=ascii(code)[1:-1]))
                           for code in unknown])
     if codes:
         chosen = [known[code] for code in dict.fromkeys(codes)]

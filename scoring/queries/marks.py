@@ -32,17 +32,23 @@ def sheet_key(criterion: Criterion, entry: Entry) -> str:
     return entry.blind_code if criterion.blind and entry.blind_code else entry.sheet_key
 
 
+def on_blind_sheet(user: User, event: Event, entry: Entry) -> bool:
+    """Whether a blind sheet shows this entry to this judge: only those who compete and
+    whom the judge does not stand aside from (policy.stands_aside). Saying "absent" or "your
+    own delegation" next to a code would tell whose it is (the public board shows who is
+    absent); neither is expected of the judge anyway (judge_progress)."""
+    return entry.status == "ok" and not policy.stands_aside(
+        user.delegation, entry.delegation, event.conflict_check)
+
+
 def sheet_entries(user: User, event: Event, criterion: Criterion) -> list[Entry]:
     """The rows of this judge's sheet of a criterion: the markable entries, by blind code on
-    a blind sheet, by station on another. A blind sheet leaves out the entries the judge
-    stands aside from (policy.stands_aside): saying so next to a code would tell whose it
-    is; they are not expected of the judge either (judge_progress)."""
+    a blind sheet (those on_blind_sheet), by station on another."""
     entries = markable_entries(event)
     if not criterion.blind:
         return sorted(entries, key=lambda entry: (entry.station is None, entry.station or 0,
                                                   entry.blind_code))
-    return [entry for entry in entries if not policy.stands_aside(
-        user.delegation, entry.delegation, event.conflict_check)]
+    return [entry for entry in entries if on_blind_sheet(user, event, entry)]
 
 
 def entry_by_key(event: Event, criterion: Criterion, key: str) -> Entry | None:

@@ -44,7 +44,7 @@ def error_page(error: HTTPException) -> ResponseReturnValue:
     title, text = ERRORS.get(code, ERRORS[500] if code >= 500 else ERRORS[400])
     if request.path.startswith("/api/"):
         return jsonify({"error": (error.name or "error").lower()}), code
-    if request.headers.get("HX-Request"):
+    if request.headers.get("HX-Request") == "true":
         return str(text), code
     return render_template("error.html", code=code, title=title, text=text,
                            public=public_paths.is_public(request.path)), code

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -58,7 +59,7 @@ def decoding(event: Event, form: DecodeForm | None = None) -> list[dict[str, Any
 
 
 def matrix_page(event: Event, lock_problem: str | None = None,
-                decode_form: DecodeForm | None = None) -> str:
+                decode_form: DecodeForm | None = None, decode_problem: str | None = None) -> str:
     entries, judges, groups = matrix(event)
     flags = {
         "spread": sum(group.spread for group in groups.values()),
@@ -67,7 +68,8 @@ def matrix_page(event: Event, lock_problem: str | None = None,
     }
     return render_template("chief/matrix.html", event=event, entries=entries, judges=judges,
                            groups=groups, flags=flags, lock_problem=lock_problem,
-                           decoding=decoding(event, decode_form))
+                           decoding=decoding(event, decode_form),
+                           decode_problem=decode_problem)
 
 
 @bp.get("/<event_code>")
@@ -129,6 +131,10 @@ def decode(event_code: str) -> ResponseReturnValue:
     event = event_or_404(event_code)
     allowed("decode", event)
     form = DecodeForm()
+    blind = {criterion.code for criterion in event.criteria if criterion.blind}
+    if form.criterion.data not in blind:  # not one of the page's (a forged or stale post)
+        return matrix_page(event, decode_problem=_("No such blind criterion in this event."),
+                           decode_form=form), 422
     if form.validate():
         try:
             decode_criteria(event, [form.criterion.data or ""], current_user.username,

@@ -106,16 +106,15 @@ def sheet(event_code: str, criterion_code: str) -> ResponseReturnValue:
 @bp.get("/<event_code>/code/<blind_code>")
 @role_required(*JUDGES)
 def entry_sheet(event_code: str, blind_code: str) -> ResponseReturnValue:
-    """All of this judge's blind criteria for one blind code. A code the judge stands aside
-    from is not found, as on the blind sheets (they leave it out)."""
+    """All of this judge's blind criteria for one blind code. A code the blind sheets leave
+    out (absent, withdrawn, or the judge's own delegation) is not found."""
     event = db.session.scalar(select(Event).where(Event.code == event_code))
     if event is None or not KEY.fullmatch(blind_code):
         abort(404)
     entry = db.session.scalar(select(Entry).where(Entry.event_id == event.id,
                                                   Entry.blind_code == blind_code))
     criteria = [criterion for criterion in assigned_criteria(event) if criterion.blind]
-    if entry is None or not criteria or policy.stands_aside(
-            current_user.delegation, entry.delegation, event.conflict_check):
+    if entry is None or not criteria or not sheets.on_blind_sheet(current_user, event, entry):
         abort(404)
     rows = [row(event, criterion, entry, sheets.judge_marks(current_user, criterion).get(
         entry.id)) for criterion in criteria]
@@ -136,8 +135,9 @@ def marked_entry(event: Event, criterion: Criterion, key: str) -> Entry:
     """The entry a row's address names (its blind code, or its sheet key on a criterion
     that is not blind): 404 for anything else, an entry's id above all."""
     entry = sheets.entry_by_key(event, criterion, key) if KEY.fullmatch(key) else None
-    if entry is None:
-        abort(404)
+    if entry is None or criterion.blind and not sheets.on_blind_sheet(current_user, event,
+                                                                      entry):
+        abort(404)  # as the blind sheet leaves it out: a code answers as if there were none
     return entry
 
 

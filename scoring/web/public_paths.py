@@ -50,6 +50,13 @@ def init_app(app: Flask) -> None:
         if is_public(request.path) and response.status_code == 200:
             response.headers["Cache-Control"] = public_cache_control()
             response.vary.discard("Cookie")
-        elif not is_public(request.path):
+        elif is_public(request.path):
+            # An error or a redirect: the same for everyone too, kept no longer than a page
+            # (a board made visible again shows within the max-age), never served stale.
+            response.headers["Cache-Control"] = \
+                f"public, max-age={int(current_app.config['SCORING_PUBLIC_MAX_AGE'])}"
+            response.vary.update(("HX-Request", "Accept-Encoding"))
+            response.vary.discard("Cookie")
+        else:
             response.headers["Cache-Control"] = "private, no-store"
         return response

@@ -651,9 +651,11 @@ class RecodeForm(ConsoleForm):
                            validators=[DataRequired(_l(
                                "Tick the box to confirm: the printed code list becomes void."))])
 
-    def seen(self) -> int | None:
+    def seen(self) -> int:
+        """The record the page showed; a post without one (forged, or from no page) can
+        match no record, so it is refused like a second click (-1)."""
         text = (self.generation.data or "").strip()
-        return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
+        return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else -1
 
 
 class ChiefForm(ConsoleForm):
