@@ -50,6 +50,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SCORING_BOARD_CACHE=True,
         # Public pages and API for a shared cache (nginx, a CDN): fresh for N seconds, then
         # served stale for M more while the cache asks again (README, deployment).
+        # The address the hall's tablets and the public reach the server at, for QR codes
+        # (sign-in cards, certificates); else the address the organiser's browser used.
+        SCORING_PUBLIC_URL=os.environ.get("SCORING_PUBLIC_URL") or None,
         SCORING_PUBLIC_MAX_AGE=1,
         SCORING_PUBLIC_STALE=5,
     )

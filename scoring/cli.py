@@ -34,7 +34,7 @@ from .operations import accounts, audit, entries, events, find_event, marks
 from .operations.certificates import issue_certificates
 from .problems import InputError, Problem
 from .queries.results import event_results
-from .web.auth import qr_svg
+from .web.auth import is_loopback, qr_svg_file
 
 F = TypeVar("F", bound=Callable[..., Any])
 MIGRATIONS = str(Path(__file__).parent / "migrations")
@@ -372,28 +372,37 @@ def user_reset(name: str, password: str | None) -> str:
 @click.argument("name", metavar="NAME")
 @click.option("--hours", type=click.IntRange(1, 24 * 14), default=24,
               help="How long the link stays valid (default 24).")
-@click.option("--base-url", default="http://127.0.0.1:5000",
-              help="The address tablets reach the server at.")
+@click.option("--base-url", default=None,
+              help="The address tablets reach the server at (default: SCORING_PUBLIC_URL, "
+                   "else http://127.0.0.1:5000).")
 @click.option("-o", "--output", default=None, help="Also write the QR code as an SVG file.")
 @click.option("--revoke", is_flag=True, help="Revoke every link of this account instead.")
 @writes
-def user_link(name: str, hours: int, base_url: str, output: str | None, revoke: bool) -> str:
+def user_link(name: str, hours: int, base_url: str | None, output: str | None,
+              revoke: bool) -> str:
     """Make a sign-in link (print it as a QR code) for an account, or revoke its links."""
     user = account(name)
     if revoke:
         count = accounts.revoke_sign_in_links(user, actor())
         return _("Revoked %(count)s sign-in links of %(name)s.", count=count, name=name)
+    base_url = (base_url or current_app.config.get("SCORING_PUBLIC_URL")
+                or "http://127.0.0.1:5000").rstrip("/")
     token = accounts.create_sign_in_link(user, hours, actor())
     with current_app.test_request_context(base_url=base_url):
         url = url_for("auth.link_login", token=token, _external=True)
     if output:
         try:
-            Path(output).write_text(qr_svg(url), encoding="utf-8")
+            Path(output).write_text(qr_svg_file(url), encoding="utf-8")
         except OSError as error:
             raise InputError(Problem(_("cannot write the file: %(error)s",
                                        error=error.strerror), file=output)) from None
-    return "\n".join([_("Sign-in link for %(name)s, valid for %(hours)s hours:", name=name,
-                        hours=hours), url])
+    lines = [_("Sign-in link for %(name)s, valid for %(hours)s hours:", name=name,
+               hours=hours), url]
+    if is_loopback(base_url):
+        lines.append(_("Warning: %(address)s is this machine's own address: a tablet cannot "
+                       "reach it. Give --base-url (or SCORING_PUBLIC_URL) with the address "
+                       "tablets reach the server at.", address=base_url))
+    return "\n".join(lines)
 
 
 judge_group = AppGroup("judge", help="Judges' assignments.")

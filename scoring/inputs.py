@@ -185,9 +185,21 @@ def mark_problem(problem: str | None, criterion: rules.CriterionRule) -> str | N
     return messages[problem]()
 
 
+# What a Chinese keyboard types in full width (全角), read as the ASCII a number is made of:
+# the digits, the full stop (．and the ideographic 。), plus and minus, the ideographic space.
+FULL_WIDTH = {**{0xFF10 + digit: str(digit) for digit in range(10)},
+              0xFF0E: ".", 0x3002: ".", 0xFF0B: "+", 0xFF0D: "-", 0x3000: " "}
+
+
+def half_width(text: str) -> str:
+    """`３２．５` and `32。5` as `32.5`; nothing else changes (no other digits of Unicode)."""
+    return text.translate(FULL_WIDTH)
+
+
 def parse_mark(text: str, criterion: rules.CriterionRule) -> tuple[Decimal | None, str | None]:
-    """A typed mark as a Decimal, or the reason it is not one (empty, NaN, 1e3, 12,5...)."""
-    text = text.strip()
+    """A typed mark as a Decimal, or the reason it is not one (empty, NaN, 1e3, 12,5...).
+    Full-width digits and full stops from a Chinese keyboard are read (half_width)."""
+    text = half_width(text).strip()
     if not text:
         return None, _("the mark is empty")
     try:

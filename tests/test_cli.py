@@ -85,6 +85,10 @@ def test_json_export(runner: FlaskCliRunner) -> None:
     assert first["bib"] == "03" and first["total"] == "89.55" and first["complete"] is True
     assert first["theory"] == "27.60" and first["T"] == "92.00"
     assert "id_number" not in first and "phone" not in first
+    # The team ranking, as the API's /teams (README: `teams` in the JSON export).
+    assert document["teams"][0] == {"rank": 1, "delegation": "沈阳代表队",
+                                    "members_counted": 2, "total": "176.55", "complete": True}
+    assert document["decoded"] == ["T", "P"]
 
 
 @pytest.mark.parametrize("format_", ["xlsx", "pdf"])

@@ -342,3 +342,11 @@ def test_organisers_see_but_do_not_correct(client: FlaskClient, judged: Judged) 
     assert client.post("/chief/J/lock", data={"csrf_token": token}).status_code == 200
     db.session.expire_all()
     assert judged.event.state == "locked"
+
+
+def test_a_chinese_keyboard_s_full_width_mark_is_saved(client: FlaskClient,
+                                                      judged: Judged) -> None:
+    token = sign_in(client, "judge1")
+    response = save(client, token, judged.entries[0], "３２．５")
+    assert "state-saved" in response.get_data(as_text=True)
+    assert marks_of(judged.entries[0]) == {"judge1": "32.5"}

@@ -16,7 +16,9 @@ from typing import Any
 from flask_babel import gettext as _
 
 from ..labels import label
-from ..queries.results import EventResults, result_columns, result_rows, results_document
+from ..queries.results import (
+    EventResults, result_columns, result_rows, results_document, team_rows,
+)
 
 TEXT_COLUMNS = ("bib", "name", "delegation", "unit", "award")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -89,4 +91,6 @@ def results_csv(results: EventResults, bom: bool = False) -> bytes:
 
 
 def results_json(results: EventResults) -> bytes:
-    return json.dumps(results_document(results), ensure_ascii=False, indent=2).encode("utf-8")
+    """The results document with the team ranking (`teams`, as the API's /teams)."""
+    document = {**results_document(results), "teams": team_rows(results)}
+    return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")

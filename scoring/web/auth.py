@@ -215,6 +215,31 @@ def init_app(app: Flask) -> None:
 
 
 def qr_svg(url: str) -> str:
+    """The QR code as inline SVG that scales to its box (a viewBox, no fixed size), with the
+    quiet zone of four modules around it that readers need."""
     import segno
 
-    return segno.make(url, error="m").svg_inline(scale=6, border=2)
+    return segno.make(url, error="m").svg_inline(scale=6, border=4, omitsize=True)
+
+
+def qr_svg_file(url: str) -> str:
+    """The QR code as an SVG file of its own (XML declaration, xmlns): a browser or a
+    printer shows it as a picture."""
+    import io
+
+    import segno
+
+    out = io.BytesIO()
+    segno.make(url, error="m").save(out, kind="svg", scale=10, border=4, title=url)
+    return out.getvalue().decode("utf-8")
+
+
+LOOPBACK = ("127.", "localhost", "[::1]", "::1", "0.0.0.0")
+
+
+def is_loopback(base_url: str) -> bool:
+    """Whether an address only this machine reaches (a tablet's QR code would not work)."""
+    from urllib.parse import urlsplit
+
+    host = urlsplit(base_url).hostname or ""
+    return host.startswith(LOOPBACK) or host in LOOPBACK

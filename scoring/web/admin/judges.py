@@ -3,7 +3,7 @@ and printable QR sign-in cards."""
 
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from markupsafe import Markup
@@ -160,7 +160,8 @@ def cards(code: str) -> ResponseReturnValue:
         select(User).join(Assignment).join(Criterion).where(
             Criterion.event_id == event.id, User.role == "judge", User.active)
         .distinct().order_by(User.username)).all()
-    base = request.host_url.rstrip("/")
+    configured = current_app.config.get("SCORING_PUBLIC_URL")
+    base = (configured or request.host_url).rstrip("/")
     printed = []
     for judge in judges:
         token = accounts.create_sign_in_link(judge, CARD_HOURS, current_user.username)
@@ -170,7 +171,8 @@ def cards(code: str) -> ResponseReturnValue:
                                                      Criterion.event_id == event.id))]
         printed.append((judge, criteria, url, Markup(auth.qr_svg(url))))
     db.session.commit()
-    return render_template("admin/cards.html", event=event, printed=printed, hours=CARD_HOURS)
+    return render_template("admin/cards.html", event=event, printed=printed, hours=CARD_HOURS,
+                           base=base, unreachable=auth.is_loopback(base))
 
 
 @bp.post("/judges/<int(max=2147483647):user_id>/revoke")
