@@ -142,6 +142,12 @@ def test_board_pages_at_every_size(browser, live_server: str, runner: FlaskCliRu
             visible = page.locator("tbody tr:visible").count()
             assert visible == 14
             assert page.evaluate("document.documentElement.scrollHeight") <= viewport["height"]
+            # Read from the back of the hall: headings of 18 px or more, and the rows fill
+            # the screen (no empty bottom fifth).
+            assert page.evaluate("parseFloat(getComputedStyle("
+                                 "document.querySelector('.screen-board th')).fontSize)") >= 18
+            assert page.evaluate("document.querySelector('.screen-board tbody tr:last-child')"
+                                 ".getBoundingClientRect().bottom") >= 0.9 * viewport["height"]
         screenshot(page, f"{name}-{language}")
         context.close()
     names = db.session.scalars(select(Entry)).all()
