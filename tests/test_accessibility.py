@@ -232,7 +232,7 @@ def test_console_pages(browser, live_server: str, demo: Event, language: str,  #
                  "/admin/events/WELD/contestants", f"/admin/events/WELD/entries/{entry.id}",
                  "/admin/events/WELD/draw", "/admin/events/WELD/codes", "/admin/judges",
                  "/admin/events/WELD/judges",
-                 "/admin/events/WELD/progress", "/admin/audit", "/admin/audit?event=WELD",
+                 "/admin/events/WELD/progress", "/admin/events/WELD/scores", "/admin/audit", "/admin/audit?event=WELD",
                  "/admin/events/WELD/sheet", "/admin/events/WELD/certificates.pdf"):
         audit.goto(page, path)
 

@@ -1,0 +1,78 @@
+"""Console: marks and statuses from files (a theory exam's computer marks, times used,
+absences), as `scoring scores import` and `scoring entries update` take them: every row is
+checked first and nothing is written while any row has a problem."""
+
+from __future__ import annotations
+
+from flask import redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ... import policy
+from ...extensions import db
+from ...files import imports
+from ...models import Event
+from ...operations import entries as entry_operations, marks
+from ...problems import InputError
+from . import bp, console_event
+from .forms import FileImportForm
+
+
+def page(event: Event, scores: FileImportForm | None = None,
+         statuses: FileImportForm | None = None, status: int = 200) -> ResponseReturnValue:
+    return render_template(
+        "admin/scores.html", event=event,
+        scores=scores or FileImportForm(formdata=None),
+        statuses=statuses or FileImportForm(formdata=None),
+        done=request.args.get("done"),
+        may_import=policy.can("import_scores", event, current_user),
+        may_update=policy.can("change_entry", event, current_user)), status
+
+
+@bp.get("/events/<code>/scores")
+def scores(code: str) -> ResponseReturnValue:
+    return page(console_event(code))
+
+
+@bp.post("/events/<code>/scores")
+def import_scores(code: str) -> ResponseReturnValue:
+    event = console_event(code, "import_scores")
+    form = FileImportForm()
+    if not form.validate_on_submit():
+        return page(event, scores=form, status=422)
+    filename = form.file.data.filename or "marks"
+    try:
+        rows = imports.read_scores(filename, {c.code: c.to_rule() for c in event.criteria},
+                                   {entry.bib for entry in event.entries}, form.content)
+        changed = marks.import_scores(event, rows, current_user.username, filename,
+                                      user=current_user)
+    except InputError as error:
+        db.session.rollback()
+        form.file.errors.extend(error.lines())
+        return page(event, scores=form, status=422)
+    db.session.commit()
+    return redirect(url_for("admin.scores", code=event.code, done=_(
+        "Imported %(count)s marks from %(file)s (%(changed)s new or changed).",
+        count=len(rows), file=filename, changed=changed)), 303)
+
+
+@bp.post("/events/<code>/statuses")
+def update_statuses(code: str) -> ResponseReturnValue:
+    event = console_event(code, "change_entry")
+    form = FileImportForm()
+    if not form.validate_on_submit():
+        return page(event, statuses=form, status=422)
+    filename = form.file.data.filename or "entries"
+    try:
+        rows = imports.read_entries(filename, {entry.bib for entry in event.entries},
+                                    form.content)
+        entry_operations.update_entries(event, rows, current_user.username, filename,
+                                        user=current_user)
+    except InputError as error:
+        db.session.rollback()
+        form.file.errors.extend(error.lines())
+        return page(event, statuses=form, status=422)
+    db.session.commit()
+    return redirect(url_for("admin.scores", code=event.code, done=_(
+        "Updated %(count)s contestants from %(file)s.", count=len(rows), file=filename)), 303)
