@@ -170,6 +170,10 @@ def contestants_import(event_code: str, file: str) -> str:
     count, created = entries.import_contestants(event, rows, actor(), file)
     lines = [_("Imported %(count)s contestants into %(code)s (%(created)s new).",
                count=count, code=event.code, created=created)]
+    bibless = sum(not entry.bib for entry in event.entries)
+    if bibless:
+        lines.append(_("%(count)s contestants have no bib yet: the draw gives them the next "
+                       "free numbers.", count=bibless))
     undrawn = sum(entry.blind_code is None for entry in event.entries)
     if event.drawn_at is not None and undrawn:
         lines.append(_("Warning: %(count)s contestants have no station or blind code yet; "
@@ -188,7 +192,7 @@ def scores_import(event_code: str, file: str) -> str:
     """Enter marks from a .csv or .xlsx file (all rows or none)."""
     event = find_event(event_code)
     criteria = {criterion.code: criterion.to_rule() for criterion in event.criteria}
-    bibs = {entry.bib for entry in event.entries}
+    bibs = {entry.bib for entry in event.entries if entry.bib}
     rows = imports.read_scores(file, criteria, bibs)
     changed = marks.import_scores(event, rows, actor(), file)
     return _("Imported %(count)s marks into %(code)s (%(changed)s new or changed).",
@@ -205,7 +209,7 @@ entries_group = AppGroup("entries", help="Contestants' status and time used.")
 def entries_update(event_code: str, file: str) -> str:
     """Set status (ok, absent, dq) and time used per contestant."""
     event = find_event(event_code)
-    rows = imports.read_entries(file, {entry.bib for entry in event.entries})
+    rows = imports.read_entries(file, {entry.bib for entry in event.entries if entry.bib})
     entries.update_entries(event, rows, actor(), file)
     return _("Updated %(count)s entries of %(code)s.", count=len(rows), code=event.code)
 
@@ -219,10 +223,14 @@ def draw(event_code: str, seed: int | None) -> str:
     """Draw lots: station and order per contestant, from a recorded seed, and new blind
     codes (not from the seed; `scoring codes EVENT` prints them)."""
     event = find_event(event_code)
+    bibless = {entry.id for entry in event.entries if not entry.bib}
     used = events.draw_lots(event, actor(), seed)
     lines = [_("Drew lots for %(count)s contestants of %(code)s with seed %(seed)s.",
-               count=len(event.entries), code=event.code, seed=used),
-             _("bib\tstation\torder")]
+               count=len(event.entries), code=event.code, seed=used)]
+    if bibless:
+        lines.append(_("%(count)s contestants registered without a bib were given one.",
+                       count=len(bibless)))
+    lines.append(_("bib\tstation\torder"))
     for entry in sorted(event.entries, key=lambda entry: entry.draw_order or 0):
         lines.append(f"{entry.bib}\t{entry.station}\t{entry.draw_order}")
     lines.append(_("Blind codes made; the sealed code list is printed with "

@@ -60,7 +60,12 @@ def normal_mark(value: Decimal) -> Decimal:
 
 CONTESTANT_COLUMNS = {
     "bib": "参赛号", "name": "姓名", "gender": "性别", "id_number": "身份证号",
-    "unit": "工作单位", "delegation": "代表队", "phone": "手机号",
+    "unit": "工作单位", "delegation": "代表队", "phone": "手机",
+}
+# Other headers delegations' sheets use for the same columns (read as CONTESTANT_COLUMNS).
+CONTESTANT_ALIASES = {
+    "参赛编号": "bib", "身份证号码": "id_number", "身份证": "id_number", "单位": "unit",
+    "手机号": "phone", "手机号码": "phone", "联系电话": "phone", "电话": "phone",
 }
 MAX_REASON = 2000  # characters of a reason (absence, disqualification)
 GENDERS = {"男": "M", "女": "F", "m": "M", "f": "F", "male": "M", "female": "F"}
@@ -93,7 +98,7 @@ def id_check_digit(first17: str) -> str:
 @dataclass
 class ContestantRow:
     row: int
-    bib: str
+    bib: str | None  # None: registered without one; the draw gives it
     name: str
     gender: str | None
     id_number: str | None
@@ -110,13 +115,11 @@ def check_contestant(values: dict[str, str]) -> tuple[dict[str, str | None], dic
     import and by the console's form alike."""
     clean: dict[str, str | None] = {}
     problems: dict[str, str] = {}
-    bib = values.get("bib", "").strip()
-    if not bib:
-        problems["bib"] = _("the bib is empty")
-    elif not BIB_PATTERN.match(bib):
+    bib = (values.get("bib") or "").strip()
+    if bib and not BIB_PATTERN.match(bib):  # none: the draw gives one
         problems["bib"] = _(
             "a bib is a letter or digit followed by letters, digits, - or _ (at most 20)")
-    clean["bib"] = bib
+    clean["bib"] = bib or None
     name = values.get("name", "").strip()
     if not name:
         problems["name"] = _("the name is empty")
@@ -140,9 +143,9 @@ def check_contestant(values: dict[str, str]) -> tuple[dict[str, str | None], dic
         if problem:
             problems["id_number"] = problem
     clean["id_number"] = id_number
-    phone = re.sub(r"[\s-]", "", values.get("phone", "")).removeprefix("+86") or None
-    if phone and not re.fullmatch(r"1[0-9]{10}", phone):
-        problems["phone"] = _("a mobile number has 11 digits and begins with 1")
+    phone, problem = check_phone(values.get("phone") or "")
+    if problem:
+        problems["phone"] = problem
     clean["phone"] = phone
     if "status_reason" in values:  # the console's form: why absent or disqualified
         reason = (values["status_reason"] or "").strip()
@@ -151,6 +154,31 @@ def check_contestant(values: dict[str, str]) -> tuple[dict[str, str | None], dic
             problems["status_reason"] = problem
         clean["status_reason"] = reason or None
     return clean, problems
+
+
+MOBILE = re.compile(r"1[0-9]{10}")
+# A landline with its area code: 010 and 02X have 8-digit numbers, the other area codes
+# (0 and three digits, the first 3-9) 7 or 8.
+LANDLINE = re.compile(r"(010|02[0-9])([0-9]{8})|(0[3-9][0-9]{2})([0-9]{7,8})")
+
+
+def check_phone(text: str) -> tuple[str | None, str | None]:
+    """A phone number as typed ("138 0013 8000", "+86 13800138000", "(0755)8888-1234"):
+    (the number as stored, None), or (None, why not). Stored as the 11 digits of a mobile,
+    or area code, "-" and number for a landline ("0755-88881234"). Digits are ASCII only
+    (full-width ones are refused, as in an ID number: tests/test_hostile.py bug 10)."""
+    digits = re.sub(r"[\s()\-（）]", "", text)
+    if not digits:
+        return None, None
+    digits = digits.removeprefix("+86").removeprefix("0086")
+    if MOBILE.fullmatch(digits):
+        return digits, None
+    landline = LANDLINE.fullmatch(digits)
+    if landline:
+        area, number = [part for part in landline.groups() if part]
+        return f"{area}-{number}", None
+    return None, _("a mobile number has 11 digits and begins with 1; a landline has its "
+                   "area code (010-12345678): “%(value)s” is neither", value=text[:40])
 
 
 def bib_finder(bibs: Iterable[str]) -> Callable[[str], str | None]:

@@ -267,7 +267,7 @@ class Entry(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id"))
     contestant_id: Mapped[int] = mapped_column(ForeignKey("contestants.id"))
-    bib: Mapped[str] = mapped_column(String(20))
+    bib: Mapped[str | None] = mapped_column(String(20))  # None: until the draw gives one
     delegation: Mapped[str | None] = mapped_column(String(100))
     station: Mapped[int | None] = mapped_column(Integer)
     draw_order: Mapped[int | None] = mapped_column(Integer)

@@ -46,7 +46,7 @@ from scoring.web.admin.events import result_neutral
 from scoring.extensions import db
 from scoring.files.imports import read_contestants, read_entries, read_scores
 from scoring.inputs import UNSEEN as CONTROL
-from scoring.inputs import bib_finder, id_number_problem, parse_time
+from scoring.inputs import ContestantRow, bib_finder, id_number_problem, parse_time
 from scoring.models import (
     EVENT_STATES, ROLES, VISIBILITIES, Contestant, Criterion, Entry, Event, LoginFailure, Mark,
     MarkRevision, User,
@@ -720,15 +720,27 @@ def assert_imported(kind: str, event: Event, path: Path, registered: set[str]) -
     if kind == "contestants":
         find = bib_finder(registered)
         last = {}
+        bibless = []  # a file without 参赛号 (or a row left empty): the draw gives the bibs
         for row in read_contestants(path):
-            last[find(row.bib) or row.bib] = row
+            if row.bib is None:
+                bibless.append(row)
+            else:
+                last[find(row.bib) or row.bib] = row
+
+        def holds(entry: Entry, row: ContestantRow) -> bool:
+            person = entry.contestant
+            return all(getattr(person, key) == getattr(row, key)
+                       for key in ("name", "gender", "id_number", "unit", "phone")
+                       if key in row.columns) and (
+                "delegation" not in row.columns or entry.delegation == row.delegation)
+
         for bib, row in last.items():
-            person = entries[bib].contestant
-            for key in ("name", "gender", "id_number", "unit", "phone"):
-                if key in row.columns:
-                    assert getattr(person, key) == getattr(row, key), (key, row)
-            if "delegation" in row.columns:
-                assert entries[bib].delegation == row.delegation
+            assert holds(entries[bib], row), row
+        for row in bibless:  # a new entry, or the entry of its ID number
+            assert any(holds(entry, row) for entry in db.session.get(Event, event.id).entries
+                       if entry.bib is None or (row.id_number and
+                                                entry.contestant.id_number == row.id_number)
+                       ), row
     elif kind == "scores":
         criteria = {c.code: c.to_rule() for c in db.session.get(Event, event.id).criteria}
         for row in read_scores(path, criteria, registered):

@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 
 from .. import rules
 from ..inputs import (
-    CONTESTANT_COLUMNS, ContestantRow, EntryRow, ScoreRow, bib_finder, check_contestant,
+    CONTESTANT_ALIASES, CONTESTANT_COLUMNS, ContestantRow, EntryRow, ScoreRow, bib_finder, check_contestant,
     parse_mark, parse_time, text_problem,
 )
 from ..problems import InputError, Problem
@@ -484,28 +484,40 @@ def _xlsx_rows(data: bytes, filename: str) -> list[list[str]]:
     return rows
 
 
+# What a header may carry around its name: spaces (full-width too), a note in brackets
+# ("手机（必填）", "身份证号(18位)"), a star marking it required ("姓名*").
+HEADER_NOTE = re.compile(r"[(（][^()（）]*[)）]|[*＊\s\u3000]")
+
+
+def header_key(header: str) -> str:
+    """A header as compared with the known ones: "手机（必填） " is "手机", "Name" is "name"."""
+    return HEADER_NOTE.sub("", header).lower()
+
+
 def read_table(path: str | Path, columns: dict[str, str], required: Iterable[str],
-               data: bytes | None = None) -> Table:
-    """Read a file and find its columns by English key or Chinese header (`columns`)."""
+               data: bytes | None = None, aliases: dict[str, str] | None = None) -> Table:
+    """Read a file and find its columns by English key or Chinese header (`columns`), or by
+    another header for the same column (`aliases`: header -> key)."""
     filename, rows = read_rows(path, data)
     by_header = {}
+    for header, key in (aliases or {}).items():
+        by_header[header_key(header)] = key
     for key, chinese in columns.items():
-        by_header[key.lower()] = key
-        by_header[chinese] = key
+        by_header[header_key(key)] = key
+        by_header[header_key(chinese)] = key
     filled = [index for index, row in enumerate(rows) if any(row)]
     if not filled:
         raise InputError(Problem(_("the file is empty"), file=filename))
 
     def known(row: list[str]) -> bool:
-        return any(by_header.get(cell.strip().lower()) or by_header.get(cell.strip())
-                   for cell in row)
+        return any(by_header.get(header_key(cell)) for cell in row)
 
     # The header is the first row that names a column; a 报名表 often has a title row above.
     header_index = next((index for index in filled[:10] if known(rows[index])), filled[0])
     headers: dict[str, tuple[int, str]] = {}
     problems = []
     for index, header in enumerate(rows[header_index]):
-        key = by_header.get(header.strip().lower()) or by_header.get(header.strip())
+        key = by_header.get(header_key(header)) if header.strip() else None
         if key is None:
             continue  # delegations' sheets carry extra columns (序号, 备注): ignored
         if key in headers:
@@ -541,6 +553,24 @@ def read_table(path: str | Path, columns: dict[str, str], required: Iterable[str
 # --- contestants ------------------------------------------------------------------------
 
 
+# The template's sample row (admin/contestants.py): refused if it is left in a sheet. It is
+# known by 示例 (example) in its 序号, or, in a template downloaded before it had that mark,
+# by its name, ID number (the national standard's example), unit and delegation together.
+SAMPLE_MARK = "示例"
+SAMPLE_NAME = "张三"
+SAMPLE_ID_NUMBER = "11010519491231002X"
+SAMPLE_UNIT = "某某机械厂"
+SAMPLE_DELEGATION = "某某代表队"
+# The contestants file's columns: those of a contestant, and 序号 (a row number: read only
+# to recognise the template's sample row; never stored).
+CONTESTANT_FILE_COLUMNS = {**CONTESTANT_COLUMNS, "seq": "序号"}
+
+
+def contestant_table(path: str | Path, data: bytes | None = None) -> Table:
+    """A contestants file: 姓名 required; 参赛号 optional (the draw gives the missing bibs)."""
+    return read_table(path, CONTESTANT_FILE_COLUMNS, ("name",), data, CONTESTANT_ALIASES)
+
+
 def contestant_rows(table: Table) -> tuple[list[ContestantRow], list[Problem]]:
     """The checked rows of a contestants table, and every problem found."""
     columns = {key: header for key, (_index, header) in table.headers.items()}
@@ -551,14 +581,22 @@ def contestant_rows(table: Table) -> tuple[list[ContestantRow], list[Problem]]:
     for row, cells in table.rows:
         clean, found = check_contestant({key: table.cell(cells, key)
                                          for key in CONTESTANT_COLUMNS})
-        bib, id_number = clean["bib"] or "", clean["id_number"]
-        if "bib" not in found and bib in bibs:
+        bib, id_number = clean["bib"], clean["id_number"]
+        if table.cell(cells, "seq") == SAMPLE_MARK or (
+                (clean["name"], id_number, clean["unit"], clean["delegation"])
+                == (SAMPLE_NAME, SAMPLE_ID_NUMBER, SAMPLE_UNIT, SAMPLE_DELEGATION)):
+            problems.append(table.problem(row, "name", _(
+                "the sample row %(name)s of the template is still there: delete it",
+                name=clean["name"] or SAMPLE_NAME)))
+            continue
+        if "bib" not in found and bib and bib in bibs:
             found["bib"] = _("bib %(bib)s is already used in row %(other)s", bib=bib,
                              other=bibs[bib])
         if "id_number" not in found and id_number and id_number in id_numbers:
             found["id_number"] = _("the same ID number is in row %(other)s",
                                    other=id_numbers[id_number])
-        bibs.setdefault(bib, row)
+        if bib:
+            bibs.setdefault(bib, row)
         if id_number:
             id_numbers.setdefault(id_number, row)
         problems.extend(table.problem(row, key, message) for key, message in found.items())
@@ -570,12 +608,10 @@ def contestant_rows(table: Table) -> tuple[list[ContestantRow], list[Problem]]:
 
 
 def read_contestants(path: str | Path, data: bytes | None = None) -> list[ContestantRow]:
-    records, problems = contestant_rows(
-        read_table(path, CONTESTANT_COLUMNS, ("bib", "name"), data))
+    records, problems = contestant_rows(contestant_table(path, data))
     if problems:
         raise InputError(problems)
     return records
-
 
 
 def registered_bib(table: Table, row: int, cells: list[str],

@@ -19,8 +19,11 @@ def import_contestants(event: Event, rows: list[ContestantRow], actor: str,
     """Register contestants; returns (rows, new entries).
 
     A bib already in the event has its details updated from the columns the file has (a
-    column the file lacks changes nothing). A person is known across the competition's
-    events by ID number: the same ID number under another name is refused, never renamed.
+    column the file lacks changes nothing). A row without a bib is the entry of its ID
+    number if that person is in the event already (a sheet sent again), else a new entry
+    without a bib: the draw gives it one (events.give_bibs). A person is known across the
+    competition's events by ID number: the same ID number under another name is refused,
+    never renamed.
     """
     lock_event(event)
     require("edit_person", event, user, file=filename)
@@ -30,9 +33,11 @@ def import_contestants(event: Event, rows: list[ContestantRow], actor: str,
         # Checked under the event's lock: the same preview sent twice at once imports once.
         raise InputError(Problem(_("This preview has already been imported."),
                                  file=filename))
-    entries = {entry.bib: entry for entry in db.session.scalars(
-        select(Entry).where(Entry.event_id == event.id).options(joinedload(Entry.contestant)))}
-    bib_of = {entry.contestant_id: bib for bib, entry in entries.items()}
+    every = list(db.session.scalars(
+        select(Entry).where(Entry.event_id == event.id).options(joinedload(Entry.contestant))))
+    entries = {entry.bib: entry for entry in every if entry.bib}
+    entry_of = {entry.contestant_id: entry for entry in every}  # the event's, by person
+    bib_of = {entry.contestant_id: entry.bib or "—" for entry in every}
     find_bib = bib_finder(entries)
     people = {person.id_number: person for person in db.session.scalars(
         select(Contestant).where(Contestant.competition_id == event.competition_id,
@@ -40,9 +45,12 @@ def import_contestants(event: Event, rows: list[ContestantRow], actor: str,
     problems = []
     created = moved = 0
     for row in rows:
-        entry = entries.get(find_bib(row.bib) or row.bib)
-        person = entry.contestant if entry else None
         known = people.get(row.id_number) if row.id_number else None
+        if row.bib:
+            entry = entries.get(find_bib(row.bib) or row.bib)
+        else:  # no bib: the person's entry if they are in the event already
+            entry = entry_of.get(known.id) if known is not None else None
+        person = entry.contestant if entry else None
         if known is not None and known is not person:
             problem = None
             if known.name != row.name:
@@ -66,7 +74,10 @@ def import_contestants(event: Event, rows: list[ContestantRow], actor: str,
         if entry is None:
             entry = Entry(event=event, contestant=person, bib=row.bib, status="ok")
             db.session.add(entry)
-            entries[row.bib] = entry
+            if row.bib:
+                entries[row.bib] = entry
+            if person.id is not None:
+                entry_of[person.id] = entry
             created += 1
         elif "delegation" in row.columns and entry.delegation != row.delegation:
             moved += 1

@@ -125,10 +125,11 @@ def draw_lots(event: Event, actor: str, seed: int | None = None, user: User | No
         raise InputError(Problem(_(
             "event %(code)s has started scoring: lots can no longer be drawn",
             code=event.code)))
-    entries = sorted(event.entries, key=lambda entry: rules.natural_key(entry.bib))
-    if not entries:
+    if not event.entries:
         raise InputError(Problem(_("event %(code)s has no contestants to draw",
                                    code=event.code)))
+    give_bibs(event, actor, user)
+    entries = sorted(event.entries, key=lambda entry: rules.natural_key(entry.bib))
     if seed is None:
         seed = secrets.randbelow(10**9)
     result = draw_result([entry.bib for entry in entries], seed)
@@ -142,6 +143,30 @@ def draw_lots(event: Event, actor: str, seed: int | None = None, user: User | No
         bib: {"station": station, "order": order} for bib, (station, order) in result.items()})
     assign_codes(event, actor, user, step="draw")
     return seed
+
+
+def give_bibs(event: Event, actor: str, user: User | None = None) -> dict[str, str]:
+    """A bib for every entry registered without one (delegations' sheets carry none): the
+    numbers after the largest numeric bib of the event, in registration order (the order of
+    the rows imported), zero-padded to the width of the largest bib of digits ("01".."30";
+    five entries and no bib at all: "1".."5"). Given before the shuffle, so the draw stays
+    what anyone can re-run from its seed and the bibs. Recorded as `bibs.assign`
+    (bib -> name). Returns the bibs given."""
+    bibless = sorted((entry for entry in event.entries if not entry.bib),
+                     key=lambda entry: entry.id)
+    if not bibless:
+        return {}
+    numeric = [bib for bib in (entry.bib for entry in event.entries) if bib and bib.isdigit()]
+    first = max((int(bib) for bib in numeric), default=0) + 1
+    last = first + len(bibless) - 1
+    width = max([len(str(last)), *(len(bib) for bib in numeric)])
+    given = {}
+    for number, entry in enumerate(bibless, start=first):
+        entry.bib = str(number).zfill(width)
+        given[entry.bib] = entry.contestant.name
+    db.session.flush()
+    audit("bibs.assign", actor, event, user=user, count=len(given), bibs=given)
+    return given
 
 
 def draw_result(bibs: list[str], seed: int) -> dict[str, tuple[int, int]]:
@@ -185,6 +210,7 @@ def assign_codes(event: Event, actor: str, user: User | None = None,
     still labelled with an old code matches nobody). Recorded as `codes.assign`: by whom,
     which step (the draw or a recode), how many and their fingerprint, never the codes.
     The caller has taken the event's lock and asked policy. Returns the fingerprint."""
+    give_bibs(event, actor, user)  # registered since the draw without a bib
     entries = list(event.entries)
     taken = {entry.blind_code for entry in entries if entry.blind_code}
     for entry in entries:
@@ -360,12 +386,12 @@ def change_state(event: Event, action: str, actor: str, user: User | None = None
     if problem:
         raise InputError(Problem(problem, field="reason"))
     if action == "open":
-        unsealed = db.session.scalar(select(Entry.bib).where(
-            Entry.event_id == event.id, Entry.blind_code.is_(None)).limit(1))
+        unsealed = db.session.execute(select(Entry.bib).where(  # a row: the bib may be None
+            Entry.event_id == event.id, Entry.blind_code.is_(None)).limit(1)).first()
         if unsealed is not None:
             raise InputError(Problem(_(
                 "Contestant %(bib)s has no blind code: draw lots again before scoring opens.",
-                bib=unsealed)))
+                bib=unsealed[0] or "—")))
     if action == "publish":
         # Publication shows every mark: what the chief judge has not decoded is decoded
         # now, recorded as such.

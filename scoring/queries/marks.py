@@ -201,7 +201,7 @@ def event_progress(event: Event) -> list[CriterionProgress]:
             if len(by) < count and not owed:
                 # Nobody assigned can give it: an import must (or the criterion is
                 # understaffed, or the entry has no blind code yet).
-                progress.missing.append((entry.blind_code or entry.bib, None))
+                progress.missing.append((entry.blind_code or entry.bib or "—", None))
         result.append(progress)
     return result
 

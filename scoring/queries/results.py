@@ -62,7 +62,9 @@ def event_results(event: Event, public: bool = False) -> EventResults:
         select(Entry.id, Entry.bib, Entry.status, Entry.time_used, Entry.delegation,
                Contestant.name, Contestant.unit)
         .join(Contestant, Entry.contestant_id == Contestant.id)
-        .where(Entry.event_id == event.id))}
+        # Registered without a bib: on no result until the draw gives one (it has no marks:
+        # marks need the draw's blind codes, and the draw gives every entry a bib).
+        .where(Entry.event_id == event.id, Entry.bib.is_not(None)))}
     codes = {criterion.id: criterion.code for criterion in event.criteria
              if criterion.code in included}
     marks: dict[int, dict[str, list[Decimal]]] = defaultdict(lambda: defaultdict(list))

@@ -17,8 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ...extensions import db
-from ...files.imports import contestant_rows, read_table
-from ...inputs import CONTESTANT_COLUMNS
+from ... import rules
+from ...files.imports import (
+    CONTESTANT_FILE_COLUMNS, SAMPLE_DELEGATION, SAMPLE_ID_NUMBER, SAMPLE_MARK, SAMPLE_NAME,
+    SAMPLE_UNIT, contestant_rows, contestant_table,
+)
 from ...models import AuditEvent, Entry, Event
 from ...operations import entries as entry_operations
 from ...problems import InputError, Problem
@@ -49,9 +52,11 @@ def payload_problem(event: Event, upload: object) -> str | None:
 
 
 def entries_of(event: Event) -> list[Entry]:
-    return list(db.session.scalars(
-        select(Entry).where(Entry.event_id == event.id).options(joinedload(Entry.contestant))
-        .order_by(Entry.bib)))
+    """By bib; those registered without one (until the draw gives it) after them, in the
+    order they were registered."""
+    return sorted(db.session.scalars(
+        select(Entry).where(Entry.event_id == event.id).options(joinedload(Entry.contestant))),
+        key=lambda entry: (entry.bib is None, rules.natural_key(entry.bib), entry.id))
 
 
 def listing(event: Event, form: ContestantsUploadForm | None = None,
@@ -69,7 +74,7 @@ def contestants(code: str) -> ResponseReturnValue:
 
 def preview(event: Event, filename: str, data: bytes) -> tuple[list[Problem], list, object]:
     """Every problem of the file, checked as the import would (in a transaction rolled back)."""
-    table = read_table(filename, CONTESTANT_COLUMNS, ("bib", "name"), data)
+    table = contestant_table(filename, data)
     rows, problems = contestant_rows(table)
     if not problems:
         savepoint = db.session.begin_nested()
@@ -130,8 +135,7 @@ def import_contestants(code: str) -> ResponseReturnValue:
         return listing(event, again, 409)
     filename, data = upload["name"], base64.b64decode(upload["data"])
     try:
-        rows, problems = contestant_rows(
-            read_table(filename, CONTESTANT_COLUMNS, ("bib", "name"), data))
+        rows, problems = contestant_rows(contestant_table(filename, data))
         if problems:
             raise InputError(problems)
         count, created = entry_operations.import_contestants(
@@ -148,9 +152,13 @@ def import_contestants(code: str) -> ResponseReturnValue:
 
 @bp.get("/contestants-template.<kind>")
 def template(kind: str) -> ResponseReturnValue:
-    """An empty contestants sheet with the Chinese headers (and one example row)."""
-    headers = list(CONTESTANT_COLUMNS.values())
-    example = ["001", "张三", "男", "11010519491231002X", "某某机械厂", "某某代表队", "13800138000"]
+    """A contestants sheet with the headers delegations use (no bib: the draw gives them)
+    and one example row, marked 示例 in 序号: the import refuses it if it is left in."""
+    columns = CONTESTANT_FILE_COLUMNS
+    headers = [columns[key] for key in ("seq", "name", "gender", "id_number", "delegation",
+                                        "unit", "phone")]
+    example = [SAMPLE_MARK, SAMPLE_NAME, "男", SAMPLE_ID_NUMBER, SAMPLE_DELEGATION, SAMPLE_UNIT,
+               "13800138000"]
     if kind == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
@@ -165,10 +173,10 @@ def template(kind: str) -> ResponseReturnValue:
     sheet.title = "报名表"
     sheet.append(headers)
     sheet.append(example)
-    for column in ("A", "D", "G"):  # bibs, ID numbers and phones are text, never numbers
+    for column in ("D", "G"):  # ID numbers and phones are text, never numbers
         for cell in sheet[column]:
             cell.number_format = "@"
-    for column, width in zip("ABCDEFG", (8, 10, 6, 22, 28, 16, 14)):
+    for column, width in zip("ABCDEFG", (6, 10, 6, 22, 16, 28, 14)):
         sheet.column_dimensions[column].width = width
     sheet.freeze_panes = "A2"
     buffer = io.BytesIO()

@@ -270,8 +270,8 @@ def draw_pdf(code: str) -> ResponseReturnValue:
         abort(404)
     lines = [DrawLine(order=entry.draw_order, bib=entry.bib, name=entry.contestant.name,
                       delegation=entry.delegation or "", station=entry.station)
-             for entry in sorted(event.entries, key=lambda entry: (entry.draw_order or 0,
-                                                                   entry.bib))
+             for entry in sorted(event.entries, key=lambda entry: (
+                 entry.draw_order or 0, rules.natural_key(entry.bib)))
              if entry.draw_order]
     data = draw_record_pdf(event, lines, record.actor, record.created_at,
                            record.details.get("seed"))
