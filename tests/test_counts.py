@@ -48,9 +48,10 @@ def look(client: FlaskClient) -> Seen:
         r'class="progress-count">(\d+) / (\d+)<', page)]
     progress = (sum(done for done, _ in per_criterion),
                 sum(expected for _, expected in per_criterion))
-    missing_table = page[page.index("<tbody>", page.rindex("<h2>")):]
-    missing = re.findall(r'<td class="code">([^<]+)</td><td>[^<]*</td><td>([^<]*)</td>',
-                         missing_table)
+    # Each missing mark: its code in the folded list of the judge who owes it ("" for an
+    # import).
+    missing = re.findall(r'<li class="code" data-judge="([^"]*)">([^<]+)</li>', page)
+    missing = [(code, judge) for judge, code in missing]
     # The results with every mark, as organisers see them (the public's leave out the blind
     # criteria not yet decoded: tests/test_decode.py).
     incomplete = {row["bib"] for row in json.loads(client.get(
@@ -75,7 +76,7 @@ def agree(seen: Seen) -> None:
     done, expected = seen.progress
     assert seen.dashboard == seen.progress
     assert len(seen.missing) == expected - done
-    by_judges = [item for item in seen.missing if item[1] not in ("", "（导入）")]
+    by_judges = [item for item in seen.missing if item[1] != ""]
     assert seen.owed_by_judges == len(by_judges) == seen.matrix_missing
     codes = {entry.blind_code: entry.bib for entry in db.session.scalars(select(Entry))}
     assert seen.incomplete == {codes.get(code, code) for code, _judge in seen.missing}

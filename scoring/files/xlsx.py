@@ -26,9 +26,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from .exports import is_formula_like, sheet_columns, sheet_rows, sheet_title
+from .. import audit_words
 from ..extensions import db
-from ..labels import label
 from ..models import AuditEvent, Criterion, Entry, Mark, MarkRevision
+from ..queries.marks import display_names
 from ..queries.results import EventResults, team_rows
 from ..rules import natural_key
 
@@ -151,41 +152,75 @@ def marks_sheet(sheet: Worksheet, results: EventResults) -> None:
         .options(joinedload(Mark.entry), joinedload(Mark.criterion))).all()
     marks = sorted(marks, key=lambda mark: (natural_key(mark.entry.bib),
                                             mark.criterion.position, mark.judge))
+    names = display_names()
     rows = [[mark.entry.bib, mark.entry.blind_code, mark.criterion.code, mark.criterion.name,
-             mark.judge, mark.value, local_time(mark.updated_at)] for mark in marks]
+             names.get(mark.judge, mark.judge), mark.judge, mark.value,
+             local_time(mark.updated_at)] for mark in marks]
     write_table(sheet, [_("Bib"), _("Blind code"), _("Criterion"), _("Criterion name"),
-                        _("Judge"), _("Mark"), _("Last changed")], rows,
-                ["@", "@", "@", "@", "@", MARK_FORMAT, DATETIME_FORMAT])
+                        _("Judge"), _("Account"), _("Mark"), _("Last changed")], rows,
+                ["@", "@", "@", "@", "@", "@", MARK_FORMAT, DATETIME_FORMAT])
     set_up_printing(sheet, f"{results.event.name}  {_('Judges’ marks')}", landscape=False)
 
 
 def audit_sheet(sheet: Worksheet, results: EventResults) -> None:
-    """The event's audit records and every revision of its marks, oldest first."""
+    """The event's audit records and the revisions of its marks, oldest first, in words
+    (scoring/audit_words.py): who by display name, the action's label, the details as
+    "key: value"; the raw action code and details last, for machines. A chief judge's
+    correction is both a revision and a `mark.correct` record: it is listed once, as the
+    record (which has the reason and fills the bib, criterion, judge, old and new columns)."""
     event = results.event
     bibs = {entry.id: entry.bib for entry in results.entries.values()}
+    namer = audit_words.namer({event.id})
+    namer.event_id = event.id
     lines: list[tuple[datetime, int, list[Any]]] = []
     for record in db.session.scalars(select(AuditEvent).where(AuditEvent.event_id == event.id)):
+        details = record.details
+        columns: list[Any] = [bibs.get(record.entry_id) if record.entry_id else None,
+                              None, None, None, None]
+        if record.action == "mark.correct":
+            columns = [columns[0], namer.criterion(details.get("criterion")),
+                       namer.person(details.get("judge")), as_figure(details.get("old")),
+                       as_figure(details.get("new"))]
+            details = {key: value for key, value in details.items()
+                       if key not in ("criterion", "judge", "old", "new")}
+        pairs = audit_words.details_pairs(record.action, details, namer, event.id)
         lines.append((record.created_at, 0, [
-            local_time(record.created_at), record.actor, record.action,
-            bibs.get(record.entry_id) if record.entry_id else None,
-            None, None, None, None, None, record.details_json]))
+            local_time(record.created_at), namer.person(record.actor),
+            audit_words.action_label(record.action), *columns,
+            audit_words.details_text(pairs) or None, record.action, record.details_json]))
     for revision in db.session.scalars(
-            select(MarkRevision).join(Mark).join(Criterion).where(Criterion.event_id == event.id)
+            select(MarkRevision).join(Mark).join(Criterion).where(
+                Criterion.event_id == event.id, MarkRevision.source != "chief")
             .options(joinedload(MarkRevision.mark).joinedload(Mark.entry),
                      joinedload(MarkRevision.mark).joinedload(Mark.criterion))):
         mark = revision.mark
+        action = f"mark.{revision.source}"
+        reason = None
+        if revision.reason:
+            key = "file" if revision.source == "import" else "reason"
+            reason = audit_words.details_text([(audit_words.key_label(key), revision.reason)])
         lines.append((revision.created_at, 1, [
-            local_time(revision.created_at), revision.actor,
-            f"mark.{revision.source}", mark.entry.bib, mark.criterion.code, mark.judge,
-            revision.old_value, revision.new_value, label("source", revision.source),
-            revision.reason]))
+            local_time(revision.created_at), namer.person(revision.actor),
+            audit_words.action_label(action), mark.entry.bib,
+            namer.criterion(mark.criterion.code), namer.person(mark.judge),
+            revision.old_value, revision.new_value, reason, action, None]))
     lines.sort(key=lambda line: (line[0], line[1]))
     write_table(sheet, [_("When"), _("By"), _("Action"), _("Bib"), _("Criterion"), _("Judge"),
-                        _("Old"), _("New"), _("Source"), _("Details")],
+                        _("Old"), _("New"), _("Details"), _("Action code"),
+                        _("Details (data)")],
                 [values for _when, _kind, values in lines],
-                [DATETIME_FORMAT, "@", "@", "@", "@", "@", MARK_FORMAT, MARK_FORMAT, "@", "@"])
-    sheet.column_dimensions[get_column_letter(10)].width = MAX_WIDTH
+                [DATETIME_FORMAT, "@", "@", "@", "@", "@", MARK_FORMAT, MARK_FORMAT, "@", "@",
+                 "@"])
+    sheet.column_dimensions[get_column_letter(9)].width = MAX_WIDTH
     set_up_printing(sheet, f"{event.name}  {_('Audit log')}", landscape=True)
+
+
+def as_figure(value: Any) -> Decimal | None:
+    """A mark kept as text in an audit record, as a number again (None when it is not one)."""
+    try:
+        return Decimal(str(value)) if value is not None else None
+    except ArithmeticError:
+        return None
 
 
 def results_xlsx(results: EventResults) -> bytes:

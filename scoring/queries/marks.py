@@ -89,6 +89,12 @@ def sheets_of(criterion: Criterion) -> list[tuple[str, str | None, bool]]:
         .where(Assignment.criterion_id == criterion.id).order_by(User.username))]
 
 
+def display_names() -> dict[str, str]:
+    """Every account's name as staff read it: the display name, else the account name."""
+    return {username: display_name or username for username, display_name
+            in db.session.execute(select(User.username, User.display_name))}
+
+
 def panels(event: Event) -> dict[int, policy.Panel]:
     """Each criterion's panel (marks needed, judges assigned with their delegations), by id."""
     assigned: dict[int, list[tuple[str, str | None]]] = defaultdict(list)

@@ -18,7 +18,7 @@ from ..models import AuditEvent, Entry, Event, Mark, MarkRevision
 from ..operations import marks as marking
 from ..operations.events import change_state, decode as decode_criteria, decode_refusal
 from ..problems import InputError
-from ..queries.marks import matrix, sheets_of
+from ..queries.marks import display_names, matrix, sheets_of
 from ..rules import parse_whole
 from .admin.forms import DecodeForm
 from .auth import allowed, role_required
@@ -67,7 +67,7 @@ def matrix_page(event: Event, lock_problem: str | None = None,
         "extreme": sum(cell.extreme for group in groups.values() for cell in group.cells),
     }
     return render_template("chief/matrix.html", event=event, entries=entries, judges=judges,
-                           groups=groups, flags=flags, lock_problem=lock_problem,
+                           judge_names=display_names(), groups=groups, flags=flags, lock_problem=lock_problem,
                            decoding=decoding(event, decode_form),
                            decode_problem=decode_problem)
 

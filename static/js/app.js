@@ -271,3 +271,24 @@
   document.addEventListener("DOMContentLoaded", function () { markMine(); startPager(); });
   window.addEventListener("hashchange", markMine);
 }());
+
+// The console's progress page refreshes its figures (htmx, outerHTML): a judge's list of
+// missing codes the reader has unfolded stays unfolded.
+(function () {
+  "use strict";
+  var open = [];
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.target.id !== "progress-figures") { return; }
+    open = Array.prototype.map.call(
+      event.detail.target.querySelectorAll("details.owed[open]"),
+      function (details) { return details.getAttribute("data-key"); });
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    var figures = document.getElementById("progress-figures");
+    if (!figures || !open.length) { return; }
+    Array.prototype.forEach.call(figures.querySelectorAll("details.owed"), function (details) {
+      if (open.indexOf(details.getAttribute("data-key")) >= 0) { details.open = true; }
+    });
+    open = [];
+  });
+}());

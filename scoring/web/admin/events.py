@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from ... import operations, policy, rules
+from ... import audit_words, operations, policy, rules
 from ...extensions import db
 from ...files.pdf import DrawLine, codes_pdf, draw_record_pdf
 from ...inputs import SchemeFile
@@ -316,14 +316,56 @@ def codes_pdf_download(code: str) -> ResponseReturnValue:
 
 # --- progress -------------------------------------------------------------------------------
 
+@dataclasses.dataclass
+class JudgeLine:
+    username: str | None  # None: the marks an import must bring
+    name: str  # the display name (the account name when it has none)
+    done: int
+    expected: int
+    owed: list[str]  # the blind codes (or bibs) whose mark is missing
+
+
+def progress_lines(event: Event) -> list[tuple[Any, list[JudgeLine]]]:
+    """event_progress (the one count) per criterion, with a line per judge: their count and
+    the codes they still owe; a last line without a judge for what an import must bring."""
+    names = dict(db.session.execute(select(User.username, User.display_name)).all())
+    result = []
+    for item in event_progress(event):
+        owed: dict[str | None, list[str]] = {}
+        for code_, judge in item.missing:
+            owed.setdefault(judge, []).append(code_)
+        lines = [JudgeLine(judge, names.get(judge) or judge, done, expected, owed.get(judge, []))
+                 for judge, (done, expected) in item.judges.items()]
+        if None in owed:
+            lines.append(JudgeLine(None, _("(import)"), 0, 0, owed[None]))
+        result.append((item, lines))
+    return result
+
+
+def progress_context(event: Event) -> dict[str, Any]:
+    lines = progress_lines(event)
+    return {"event": event, "by_criterion": lines,
+            "total": (sum(item.done for item, _lines in lines),
+                      sum(item.expected for item, _lines in lines)),
+            # The figures refresh by themselves while judges can enter marks; a locked event's
+            # partial comes back without the trigger, which ends the polling.
+            "live": event.state == "scoring", "poll": PROGRESS_POLL_SECONDS}
+
+
+PROGRESS_POLL_SECONDS = 10
+
+
 @bp.get("/events/<code>/progress")
 def progress(code: str) -> ResponseReturnValue:
     event = console_event(code)
-    by_criterion = event_progress(event)
-    missing = [(code_, item.criterion, judge) for item in by_criterion
-               for code_, judge in item.missing]
-    return render_template("admin/progress.html", event=event, by_criterion=by_criterion,
-                           missing=missing)
+    return render_template("admin/progress.html", **progress_context(event))
+
+
+@bp.get("/events/<code>/progress/figures")
+def progress_figures(code: str) -> ResponseReturnValue:
+    """The progress page's figures alone, for its polling (htmx)."""
+    event = console_event(code)
+    return render_template("admin/_progress.html", **progress_context(event))
 
 
 # --- the audit log -------------------------------------------------------------------------
@@ -348,5 +390,25 @@ def audit_log() -> ResponseReturnValue:
         entry_ids = select(Entry.id).join(Entry.contestant).where(
             (Entry.bib == form.contestant.data) | (Contestant.name == form.contestant.data))
         query = query.where(AuditEvent.entry_id.in_(entry_ids))
-    return render_template("admin/audit.html", records=db.session.scalars(query).all(),
-                           form=form)
+    records = db.session.scalars(query).all()
+    # In words (scoring/audit_words.py): the action's label, the details as pairs, people by
+    # their display names; the raw code stays in the filter's values and the XLSX.
+    namer = audit_words.namer({record.event_id for record in records})
+    form.user.offer([("", "—"), *((choice.value, namer.person(choice.value))
+                                  for choice in form.user.choices[1:])])
+    form.action.offer([("", "—"), *sorted(
+        ((choice.value, audit_words.action_label(choice.value))
+         for choice in form.action.choices[1:]), key=lambda choice: choice[1])])
+    bibs = dict(db.session.execute(select(Entry.id, Entry.bib).where(
+        Entry.id.in_({record.entry_id for record in records if record.entry_id}))).all())
+    accounts = dict(db.session.execute(select(User.id, User.username).where(
+        User.id.in_({record.user_id for record in records if record.user_id}))).all())
+    rows = []
+    for record in records:
+        details = record.details
+        if record.action == "judge.assign" and "judge" not in details and record.user_id:
+            details = {"judge": accounts.get(record.user_id), **details}  # the judge's own
+        rows.append((record, namer.person(record.actor), audit_words.action_label(record.action),
+                     audit_words.details_pairs(record.action, details, namer, record.event_id,
+                                               bibs.get(record.entry_id))))
+    return render_template("admin/audit.html", rows=rows, form=form)
