@@ -106,3 +106,15 @@ def marks_of(entry: Entry, criterion: str = "V") -> dict[str, str]:
     return {mark.judge: str(mark.value) for mark in db.session.scalars(
         select(Mark).join(Criterion).where(Mark.entry_id == entry.id,
                                            Criterion.code == criterion))}
+
+
+# The state each ticked step of the lifecycle leaves (the console's page carries it).
+STEP_FROM = {"open": "drawn", "lock": "scoring", "publish": "locked"}
+
+
+def step(action: str, **fields: str) -> dict[str, str]:
+    """The fields the console's event page posts for a step: the action, its tick and the
+    state the page showed (a reopening: its reason, no tick)."""
+    if action in STEP_FROM:
+        fields = {"confirm": "y", "from_state": STEP_FROM[action], **fields}
+    return {"action": action, **fields}

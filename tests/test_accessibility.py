@@ -256,10 +256,12 @@ def test_console_pages(browser, live_server: str, demo: Event, language: str,  #
     page.wait_for_selector("tr.row-bad")
     audit.check(page, "contestants preview (a bad row)")
 
-    # Locking with marks missing is refused on the event page; the QR cards.
+    # A lock posted without its tick is refused beside the tick (the browser would ask
+    # first: `required` is taken off, as a forged post would); the QR cards.
     page.goto(live_server + "/admin/events/WELD")
-    page.locator("input[name=action][value=lock] + button").click()
-    page.wait_for_load_state()
+    page.evaluate("document.getElementById('confirm-lock').removeAttribute('required')")
+    page.locator("form.state-form button[type=submit]").click()
+    page.wait_for_selector("#confirm-lock[aria-invalid=true]")
     audit.check(page, "/admin/events/WELD (lock refused)")
     page.goto(live_server + "/admin/events/WELD/judges")
     page.locator("form[action$='/cards'] button").click()

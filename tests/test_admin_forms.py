@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from scoring.extensions import db
 from scoring.models import Assignment, AuditEvent, Competition, Entry, Event, EventStaff, User
 
-from .judging_helpers import PASSWORD, sign_in
+from .judging_helpers import PASSWORD, sign_in, step
 from .test_admin import people_xlsx, scheme_form
 from .test_cli import EXAMPLE_B, load_example_b, run, snapshot
 
@@ -208,15 +208,15 @@ def test_the_reopen_reason(client: FlaskClient, organiser: str, runner: FlaskCli
                            language: str, message: str) -> None:
     load_example_b(runner)
     for action in ("lock", "publish"):
-        client.post("/admin/events/EX-B/state", data={"csrf_token": organiser,
-                                                      "action": action})
+        client.post("/admin/events/EX-B/state", data={"csrf_token": organiser, **step(action)})
     if language == "en":
         english(client)
     before = written()
     for reason in ("申诉" + BIDI + "复核", "复核" + ZERO_WIDTH, "复核\x1b[0m"):
-        page = follow(client, client.post("/admin/events/EX-B/state", data={
-            "csrf_token": organiser, "action": "reopen", "reason": reason}))
-        beside(page, "reason", message)
+        response = client.post("/admin/events/EX-B/state", data={
+            "csrf_token": organiser, "action": "reopen", "reason": reason})
+        assert response.status_code == 422
+        beside(response.get_data(as_text=True), "reason", message)
     assert written() == before and db.session.scalar(select(Event.state)) == "published"
     response = client.post("/admin/events/EX-B/state", data={
         "csrf_token": organiser, "action": "reopen", "reason": "申诉复核：\r\n第 3 号"})
@@ -229,8 +229,10 @@ def test_the_reopen_reason(client: FlaskClient, organiser: str, runner: FlaskCli
 def test_a_refused_state_change_is_said_above(client: FlaskClient, organiser: str,
                                               ex_b: Event) -> None:
     before = written()
-    page = follow(client, client.post("/admin/events/EX-B/state", data={
-        "csrf_token": organiser, "action": "open"}))
+    response = client.post("/admin/events/EX-B/state", data={
+        "csrf_token": organiser, **step("open", from_state=ex_b.state)})
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
     assert re.search(r'<p class="error" role="alert">[^<]*抽签', page)
     unmarked(page)
     assert written() == before
@@ -260,7 +262,7 @@ def test_the_draw_seed(client: FlaskClient, organiser: str, ex_b: Event, seed: s
     beside(page, "seed", "随机种子应为整数")
     assert f'value="{seed}"' in page  # as typed, to correct
     assert client.post("/admin/events/EX-B/draw", data={
-        "csrf_token": organiser, "seed": " 7 "}).status_code == 302
+        "csrf_token": organiser, "seed": " 7 ", "drawn": "0"}).status_code == 302
     assert db.session.scalar(select(Event.draw_seed)) == 7
 
 
@@ -397,8 +399,7 @@ def test_the_assignments_grid(client: FlaskClient, organiser: str, runner: Flask
     assert [(a.user.username, a.criterion.code) for a in db.session.scalars(
         select(Assignment).where(Assignment.user_id == judge.id))] == [("judge1", "T")]
     for action in ("lock", "publish"):
-        client.post("/admin/events/EX-B/state", data={"csrf_token": organiser,
-                                                      "action": action})
+        client.post("/admin/events/EX-B/state", data={"csrf_token": organiser, **step(action)})
     before = written()
     response = client.post(url, data={"csrf_token": organiser, "assign": [f"{judge.id}:P"]})
     assert response.status_code == 409 and written() == before

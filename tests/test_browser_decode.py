@@ -89,6 +89,7 @@ def test_a_blind_mark_waits_for_decoding(browser, app: Flask, live_server: str, 
         judge.wait_for_function(
             "n => document.querySelectorAll(\".mark-input[data-saved='']\").length < n",
             arg=left)
+    judge.check("#confirm-sign")
     judge.get_by_role("button", name="签字确认").click()
     judge.wait_for_load_state()
     assert judge.locator(".sign-off button").count() == 0  # signed

@@ -84,6 +84,7 @@ def test_judge_marks_signs_and_chief_corrects(browser, live_server: str,  # type
     box = page.locator(".progress-count").bounding_box()
     assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= 400
     page.set_viewport_size(TABLET)
+    page.check("#confirm-sign")
     page.get_by_role("button", name="签字确认本评分表").click()
     page.wait_for_selector("text=你已签字确认本评分表")
     assert page.locator(".mark-input").first.is_disabled()

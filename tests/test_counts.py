@@ -15,7 +15,7 @@ from scoring import demo
 from scoring.extensions import db
 from scoring.models import Assignment, Criterion, Entry, Event, User
 
-from .judging_helpers import csrf_token
+from .judging_helpers import csrf_token, step
 
 
 @dataclass
@@ -97,7 +97,7 @@ def test_every_count_agrees_in_every_state_of_the_demo(client: FlaskClient,
 
     token = sign_in_as(client, "organiser", "demo-organiser")
     for action in ("lock", "publish"):
-        client.post("/admin/events/WELD/state", data={"csrf_token": token, "action": action})
+        client.post("/admin/events/WELD/state", data={"csrf_token": token, **step(action)})
         assert db.session.scalar(select(Event.state)) in ("locked", "published")
         agree(look(client))
     # An absent contestant and a judge standing aside are expected nowhere.

@@ -59,7 +59,7 @@ def complete_and_sign(client: FlaskClient, judged: Judged, judge: str, code: str
             continue
         response = save(client, token, entry, value, criterion=code)
         assert "state-saved" in response.get_data(as_text=True)
-    signed = client.post(f"/judge/J/{code}/sign", data={"csrf_token": token})
+    signed = client.post(f"/judge/J/{code}/sign", data={"csrf_token": token, "confirm": "y"})
     assert signed.status_code == 200, signed.get_data(as_text=True)
     return token
 
@@ -234,7 +234,7 @@ def test_publishing_decodes_what_is_left_and_a_correction_after_decoding_shows(
     assert client.get("/api/events/J/results",
                       headers={"If-None-Match": etag}).status_code == 200
     # V is still blind; lock and publish: everything is public, and recorded.
-    assert client.post("/chief/J/lock", data={"csrf_token": token}).status_code == 200
+    assert client.post("/chief/J/lock", data={"csrf_token": token, "confirm": "y", "from_state": "scoring"}).status_code == 303
     client.get("/logout")
     assert criterion("V").decoded_at is None
     run(runner, "board", "J", "published")

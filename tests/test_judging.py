@@ -267,11 +267,11 @@ def test_marks_a_recused_judge_cannot_give_are_not_missing(client: FlaskClient,
 
 def test_sign_off_once_complete(client: FlaskClient, judged: Judged) -> None:
     token = sign_in(client, "judge1")
-    response = client.post("/judge/J/V/sign", data={"csrf_token": token})
+    response = client.post("/judge/J/V/sign", data={"csrf_token": token, "confirm": "y"})
     assert response.status_code == 409 and "还缺 5 条评分" in response.get_data(as_text=True)
     for number, entry in enumerate(judged.entries):
         save(client, token, entry, str(30 + number), request_token=f"s{number}")
-    response = client.post("/judge/J/V/sign", data={"csrf_token": token})
+    response = client.post("/judge/J/V/sign", data={"csrf_token": token, "confirm": "y"})
     assert response.status_code == 200
     assert db.session.scalar(select(func.count(SignOff.id))) == 1
     mark = db.session.scalars(select(Mark).where(Mark.entry_id == judged.entries[0].id)).one()
@@ -314,11 +314,11 @@ def test_chief_matrix_flags_and_correction(client: FlaskClient, judged: Judged) 
 
 def test_chief_locks_scoring(client: FlaskClient, judged: Judged) -> None:
     token = sign_in(client, "chief")
-    response = client.post("/chief/J/lock", data={"csrf_token": token})
-    assert response.status_code == 200
+    response = client.post("/chief/J/lock", data={"csrf_token": token, "confirm": "y", "from_state": "scoring"})
+    assert response.status_code == 303
     db.session.expire_all()
     assert judged.event.state == "locked"
-    assert client.post("/chief/J/lock", data={"csrf_token": token}).status_code == 409
+    assert client.post("/chief/J/lock", data={"csrf_token": token, "confirm": "y", "from_state": "scoring"}).status_code == 409
 
 
 @pytest.mark.parametrize("url", ["/chief", "/chief/J", "/chief/J/history"])
@@ -339,7 +339,7 @@ def test_organisers_see_but_do_not_correct(client: FlaskClient, judged: Judged) 
         headers={"HX-Request": "true", "X-CSRFToken": token})
     assert response.status_code == 403
     # Locking is the organisers' as well as the chief's (one policy): from either page.
-    assert client.post("/chief/J/lock", data={"csrf_token": token}).status_code == 200
+    assert client.post("/chief/J/lock", data={"csrf_token": token, "confirm": "y", "from_state": "scoring"}).status_code == 303
     db.session.expire_all()
     assert judged.event.state == "locked"
 

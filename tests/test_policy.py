@@ -17,7 +17,7 @@ from scoring.models import AuditEvent, Certificate, Entry, Event, Mark, MarkRevi
 from scoring.queries.results import event_results
 
 from .test_decode import open_criteria
-from .judging_helpers import PASSWORD, Judged, csrf_token, marks_of, save, set_up_event, sign_in
+from .judging_helpers import PASSWORD, Judged, csrf_token, marks_of, save, set_up_event, sign_in, step
 from .test_cli import EXAMPLE_B, run
 
 
@@ -52,12 +52,12 @@ def test_every_action_names_real_states_and_roles() -> None:
 def test_one_way_to_lock_whoever_locks(client: FlaskClient, runner: FlaskCliRunner,
                                        judged: Judged) -> None:
     token = sign_in(client, "chief")
-    assert client.post("/chief/J/lock", data={"csrf_token": token}).status_code == 200
+    assert client.post("/chief/J/lock", data={"csrf_token": token, "confirm": "y", "from_state": "scoring"}).status_code == 303
     sign_out(client, token)
     token = sign_in(client, "boss")
     client.post("/admin/events/J/state", data={"csrf_token": token, "action": "reopen",
                                                  "reason": "复核"})
-    client.post("/admin/events/J/state", data={"csrf_token": token, "action": "lock"})
+    client.post("/admin/events/J/state", data={"csrf_token": token, **step("lock")})
     records = db.session.scalars(select(AuditEvent).where(
         AuditEvent.action.in_(("event.state", "event.lock"))).order_by(AuditEvent.id)).all()
     assert [(r.action, r.actor, r.details["step"], r.details["new"]) for r in records
@@ -73,7 +73,7 @@ def test_every_change_of_state_is_one_record_of_one_kind(
     from setup to the state the event is in, each naming its step."""
     token = sign_in(client, "boss")
     for action in ("lock", "publish"):
-        client.post("/admin/events/J/state", data={"csrf_token": token, "action": action})
+        client.post("/admin/events/J/state", data={"csrf_token": token, **step(action)})
     client.post("/admin/events/J/state", data={"csrf_token": token, "action": "reopen",
                                                  "reason": "复核"})
     records = db.session.scalars(select(AuditEvent).where(
@@ -122,7 +122,7 @@ def test_after_the_lock_nothing_that_changes_results_changes(
         save(client, token, entry, "20", criterion="R")
     sign_out(client, token)
     token = sign_in(client, "boss")
-    client.post("/admin/events/J/state", data={"csrf_token": token, "action": "lock"})
+    client.post("/admin/events/J/state", data={"csrf_token": token, **step("lock")})
     assert fresh(judged.event).state == "locked"
     entry = judged.entries[0]
     person = entry.contestant
@@ -163,7 +163,7 @@ def test_a_published_delegation_does_not_move_the_team_ranking(
         client: FlaskClient, runner: FlaskCliRunner, judged: Judged) -> None:
     token = sign_in(client, "boss")
     for action in ("lock", "publish"):
-        client.post("/admin/events/J/state", data={"csrf_token": token, "action": action})
+        client.post("/admin/events/J/state", data={"csrf_token": token, **step(action)})
     assert fresh(judged.event).state == "published"
     teams = client.get("/api/events/J/teams").json["teams"]
     entry = judged.entries[0]
@@ -192,7 +192,7 @@ def test_a_chief_of_one_event_is_nobody_in_another(
         "value": "1", "reason": "x", "version": mark.version},
         headers={"HX-Request": "true", "X-CSRFToken": token})
     assert response.status_code == 403
-    assert client.post("/chief/EX-B/lock", data={"csrf_token": token}).status_code == 403
+    assert client.post("/chief/EX-B/lock", data={"csrf_token": token, "confirm": "y", "from_state": "scoring"}).status_code == 403
     assert "EX-B" not in client.get("/chief").get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Mark, mark.id).version == mark.version
@@ -302,7 +302,7 @@ def test_verify_follows_the_published_award_without_a_reprint(
     run(runner, "user", "create", "boss", "--role", "organiser", "--password", PASSWORD)
     token = sign_in(client, "boss")
     for action in ("lock", "publish"):
-        client.post("/admin/events/EX-B/state", data={"csrf_token": token, "action": action})
+        client.post("/admin/events/EX-B/state", data={"csrf_token": token, **step(action)})
     run(runner, "certificates", "EX-B", "-o", tmp_path / "c.pdf")
     certificate = db.session.scalar(select(Certificate))
     winner = certificate.entry.bib
@@ -319,7 +319,7 @@ def test_verify_follows_the_published_award_without_a_reprint(
     fix.write_text(f"bib,criterion,judge,score\n{others[0].bib},P,e,100\n", encoding="utf-8")
     run(runner, "scores", "import", "EX-B", fix)
     for action in ("lock", "publish"):
-        client.post("/admin/events/EX-B/state", data={"csrf_token": token, "action": action})
+        client.post("/admin/events/EX-B/state", data={"csrf_token": token, **step(action)})
     page = client.get(f"/verify/{certificate.token}")
     assert page.status_code == 404 and "撤销" in page.get_data(as_text=True)
     assert db.session.scalar(select(Certificate.revoked_at)) is None  # no reprint happened
@@ -449,7 +449,7 @@ def test_only_judges_get_sign_in_links(client: FlaskClient, runner: FlaskCliRunn
 def test_reasons_hold_no_hidden_characters(client: FlaskClient, judged: Judged) -> None:
     token = sign_in(client, "boss")
     for action in ("lock",):
-        client.post("/admin/events/J/state", data={"csrf_token": token, "action": action})
+        client.post("/admin/events/J/state", data={"csrf_token": token, **step(action)})
     for reason in ("\u200b", "\u202eevil", "x\x1b[31m", "A" * 2001):
         client.post("/admin/events/J/state", data={"csrf_token": token, "action": "reopen",
                                                      "reason": reason})
@@ -467,7 +467,7 @@ def test_reasons_hold_no_hidden_characters(client: FlaskClient, judged: Judged) 
         assert response.status_code == 422
     assert client.post(f"/admin/events/J/entries/{entry.id}",
                        data=data | {"status_reason": "作弊"}).status_code == 302
-    client.post("/admin/events/J/state", data={"csrf_token": token, "action": "lock"})
+    client.post("/admin/events/J/state", data={"csrf_token": token, **step("lock")})
     # Locked: a disqualification's reason is part of the result; it waits for a reopen.
     response = client.post(f"/admin/events/J/entries/{entry.id}",
                            data=data | {"status_reason": "别的理由"})

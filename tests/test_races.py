@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from scoring.extensions import db
 from scoring.models import AuditEvent, Entry, Event, LoginFailure, MarkRevision, User
 
-from .judging_helpers import PASSWORD
+from .judging_helpers import PASSWORD, step
 from .test_cli import run
 from .test_two_processes import Browser
 
@@ -120,7 +120,7 @@ def test_no_save_lands_after_the_lock(race_event: list[str], live_server: str) -
         barrier.wait()
         threading.Event().wait(rng.uniform(0.02, 0.15))
         boss.post(f"{base}/admin/events/RACE/state", {"csrf_token": boss_token,
-                                                      "action": "lock"})
+                                                      **step("lock")})
         for thread in threads:
             thread.join(timeout=60)
         boss.post(f"{base}/admin/events/RACE/state", {"csrf_token": boss_token,

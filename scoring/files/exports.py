@@ -42,6 +42,19 @@ class SheetColumn:
     key: str
     header: str
     kind: str  # "text", "rank" or "figure"
+    deduction: bool = False  # a penalty criterion's figure: printed with a minus sign
+
+    def shown(self, value: Any) -> str:
+        """The cell as people read it on the printed sheet (HTML and PDF): a deduction
+        that takes something off is "−3.00" (a minus sign, U+2212); the files for machines
+        (CSV, JSON) and the spreadsheet keep the plain figure."""
+        if value is None:
+            return ""
+        text = str(value)
+        if self.deduction and text and text[0].isdigit() and any(
+                char in "123456789" for char in text):
+            return "\u2212" + text
+        return text
 
 
 def sheet_columns(results: EventResults) -> list[SheetColumn]:
@@ -58,7 +71,8 @@ def sheet_columns(results: EventResults) -> list[SheetColumn]:
         SheetColumn("time", _("Time used"), "text"),
         *(SheetColumn(section.code, section.name or section.code, "figure")
           for section in scheme.sections),
-        *(SheetColumn(criterion.code, criterion.name or criterion.code, "figure")
+        *(SheetColumn(criterion.code, criterion.name or criterion.code, "figure",
+                      deduction=criterion.kind == "penalty")
           for criterion in scheme.criteria),
         SheetColumn("total", _("Total"), "figure"),
         SheetColumn("award", _("Award"), "text"),

@@ -110,8 +110,7 @@ def results_table(results: EventResults, width: float, size: float) -> Table:
     columns = sheet_columns(results)
     rows = sheet_rows(results)
     padding = 3.0
-    text = [[("" if row[column.key] is None else str(row[column.key])) for column in columns]
-            for row in rows]
+    text = [[column.shown(row[column.key]) for column in columns] for row in rows]
     natural = []
     for index, column in enumerate(columns):
         cells = [line[index] for line in text]
@@ -216,22 +215,30 @@ class DrawLine:
 
 
 def plain_table(header: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[float],
-                size: float = 10.5, alignment: int = TA_LEFT) -> Table:
-    """A ruled table with a shaded header row repeated on every page."""
+                size: float = 10.5, alignment: int = TA_LEFT, show_header: bool = True,
+                first: int = 0) -> Table:
+    """A ruled table with a shaded header row repeated on every page. `show_header=False`:
+    the rows alone, continuing a table above them whose rows before them number `first`
+    (for the stripes)."""
     cell = style(size, alignment)
     data: list[list[Any]] = [[Paragraph(escape(text), style(size, TA_CENTER)) for text in header]]
     data += [[Paragraph(escape(text), cell) for text in row] for row in rows]
-    table = Table(data, colWidths=list(widths), repeatRows=1)
+    top = 1
+    if not show_header:
+        data, top = data[1:], 0
+    table = Table(data, colWidths=list(widths), repeatRows=top)
     commands: list[tuple[Any, ...]] = [
         ("FONT", (0, 0), (-1, -1), font(), size),
         ("GRID", (0, 0), (-1, -1), 0.5, LINE),
-        ("BACKGROUND", (0, 0), (-1, 0), WASH),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("TOPPADDING", (0, 1), (-1, -1), 3),
-        ("BOTTOMPADDING", (0, 1), (-1, -1), 3),
+        ("TOPPADDING", (0, top), (-1, -1), 3),
+        ("BOTTOMPADDING", (0, top), (-1, -1), 3),
     ]
-    commands += [("BACKGROUND", (0, number), (-1, number), colors.HexColor("#f6f8fa"))
-                 for number in range(2, len(data), 2)]
+    if show_header:
+        commands.append(("BACKGROUND", (0, 0), (-1, 0), WASH))
+    # Every second row of the whole table (its rows counted from 1), shaded.
+    commands += [("BACKGROUND", (0, index), (-1, index), colors.HexColor("#f6f8fa"))
+                 for index in range(top, len(data)) if (first + index - top + 1) % 2 == 0]
     table.setStyle(TableStyle(commands))
     return table
 
@@ -281,11 +288,19 @@ def draw_record_pdf(event: Event, lines: Sequence[DrawLine], drawn_by: str,
                            when=format_datetime(drawn_at, "yyyy-MM-dd HH:mm:ss"),
                            seed=seed)), style(9, TA_CENTER, color=MUTED)),
         Spacer(1, 4 * mm),
-        plain_table([_("Order"), _("Bib"), _("Name"), _("Delegation"), _("Station")], rows,
-                    [w * width for w in (0.12, 0.16, 0.24, 0.32, 0.16)]),
-        KeepTogether([Spacer(1, 6 * mm), signature_lines(
-            [_("Organiser (signature):"), _("Supervisor (signature):")], width)]),
     ]
+    # The signature lines never stand alone on a page: they are kept with the table's last
+    # rows (the same table's tail, without a header of its own, moving with the lines).
+    header = [_("Order"), _("Bib"), _("Name"), _("Delegation"), _("Station")]
+    widths = [w * width for w in (0.12, 0.16, 0.24, 0.32, 0.16)]
+    kept = min(len(rows), 3)
+    if len(rows) > kept:
+        story.append(plain_table(header, rows[:-kept], widths))
+    story.append(KeepTogether([
+        plain_table(header, rows[len(rows) - kept:], widths, show_header=len(rows) <= kept,
+                    first=len(rows) - kept),
+        Spacer(1, 6 * mm),
+        signature_lines([_("Organiser (signature):"), _("Supervisor (signature):")], width)]))
     document.build(story, canvasmaker=numbered_canvas(page_footer(f"{event.code} {title}")))
     return buffer.getvalue()
 

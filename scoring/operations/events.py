@@ -372,12 +372,20 @@ def mark_decoded(event: Event, criterion: Criterion, actor: str, user: User | No
 # --- the lifecycle and the board -----------------------------------------------------------
 
 def change_state(event: Event, action: str, actor: str, user: User | None = None,
-                 reason: str = "") -> None:
+                 reason: str = "", expected_state: str | None = None) -> None:
     """open (scoring), lock, publish or reopen (with a reason) an event: the one way its
-    state changes, serialised with judges' saves (see lock_event) and recorded."""
+    state changes, serialised with judges' saves (see lock_event) and recorded.
+    `expected_state`: the state the page that asked showed; if the event has left it
+    meanwhile (a second post of the same page, someone else's click), nothing is done."""
     if action not in ("open", "lock", "publish", "reopen"):
         raise InputError(Problem(_("Unknown action.")))
     lock_event(event)
+    if expected_state is not None and event.state != expected_state:
+        from ..labels import label  # the state in the reader's words
+        raise InputError(Problem(_(
+            "Nothing was done: the event has moved on to “%(state)s” meanwhile. "
+            "Look at the page again.", state=label("state", event.state)),
+            field="from_state"))
     require(action, event, user)
     reason = reason.strip()
     if action == "reopen" and not reason:

@@ -13,14 +13,15 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 
+from .. import policy
 from ..extensions import db
 from ..models import AuditEvent, Entry, Event, Mark, MarkRevision
 from ..operations import marks as marking
 from ..operations.events import change_state, decode as decode_criteria, decode_refusal
 from ..problems import InputError
-from ..queries.marks import display_names, matrix, sheets_of
+from ..queries.marks import display_names, event_progress, matrix, sheets_of
 from ..rules import parse_whole
-from .admin.forms import DecodeForm
+from .admin.forms import DecodeForm, LockForm
 from .auth import allowed, role_required
 
 bp = Blueprint("chief", __name__, url_prefix="/chief")
@@ -58,7 +59,21 @@ def decoding(event: Event, form: DecodeForm | None = None) -> list[dict[str, Any
     return rows
 
 
-def matrix_page(event: Event, lock_problem: str | None = None,
+def lock_summary(event: Event) -> dict[str, Any]:
+    """What a lock leaves behind: the sheets not signed (criterion, judge's name) out of all,
+    and the marks still missing per criterion. Locking is allowed all the same."""
+    unsigned, sheets = [], 0
+    for criterion in event.criteria:
+        for username, name, signed in sheets_of(criterion):
+            sheets += 1
+            if not signed:
+                unsigned.append((criterion, name or username))
+    missing = [(item.criterion, item.expected - item.done) for item in event_progress(event)
+               if item.expected > item.done]
+    return {"sheets": sheets, "unsigned": unsigned, "missing": missing}
+
+
+def matrix_page(event: Event, lock_form: LockForm | None = None,
                 decode_form: DecodeForm | None = None, decode_problem: str | None = None) -> str:
     entries, judges, groups = matrix(event)
     flags = {
@@ -67,7 +82,10 @@ def matrix_page(event: Event, lock_problem: str | None = None,
         "extreme": sum(cell.extreme for group in groups.values() for cell in group.cells),
     }
     return render_template("chief/matrix.html", event=event, entries=entries, judges=judges,
-                           judge_names=display_names(), groups=groups, flags=flags, lock_problem=lock_problem,
+                           judge_names=display_names(), groups=groups, flags=flags,
+                           lock_form=lock_form or LockForm(formdata=None),
+                           summary=lock_summary(event) if policy.can(
+                               "lock", event, current_user) else None,
                            decoding=decoding(event, decode_form),
                            decode_problem=decode_problem)
 
@@ -112,16 +130,22 @@ def correct(event_code: str, mark_id: int) -> ResponseReturnValue:
 @bp.post("/<event_code>/lock")
 @role_required(*STAFF)
 def lock(event_code: str) -> ResponseReturnValue:
+    """Lock scoring, ticked as confirmed and refused when the event is no longer in the state
+    the page showed (a second post of the same page): the page again, 4xx, nothing written."""
     event = event_or_404(event_code)
     allowed("lock", event)
+    form = LockForm()
+    if not form.validate():
+        return matrix_page(event, lock_form=form), 422
     try:
-        change_state(event, "lock", current_user.username, user=current_user)
+        change_state(event, "lock", current_user.username, user=current_user,
+                     expected_state=form.from_state.data)
         db.session.commit()
-        problem = None
     except InputError as error:
         db.session.rollback()
-        problem = error.problems[0].message
-    return matrix_page(event, problem), (200 if problem is None else 409)
+        form.refuse(error, default="confirm")
+        return matrix_page(event, lock_form=form), 409
+    return redirect(url_for("chief.event_matrix", event_code=event.code), 303)
 
 
 @bp.post("/<event_code>/decode")

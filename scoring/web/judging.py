@@ -22,6 +22,7 @@ from ..models import Assignment, Criterion, Entry, Event, Mark
 from ..operations import marks as marking
 from ..queries import marks as sheets
 from ..rules import parse_whole
+from .admin.forms import SignForm
 from .auth import role_required
 
 bp = Blueprint("judging", __name__, url_prefix="/judge")
@@ -100,7 +101,8 @@ def row(event: Event, criterion: Criterion, entry: Entry, mark: Mark | None,
 @role_required(*JUDGES)
 def sheet(event_code: str, criterion_code: str) -> ResponseReturnValue:
     event, criterion = assigned_criterion(event_code, criterion_code)
-    return render_template("judge/sheet.html", **sheet_context(event, criterion))
+    return render_template("judge/sheet.html", sign_form=SignForm(formdata=None),
+                           **sheet_context(event, criterion))
 
 
 @bp.get("/<event_code>/code/<blind_code>")
@@ -195,9 +197,17 @@ def progress_view(event_code: str, criterion_code: str) -> ResponseReturnValue:
 @bp.post("/<event_code>/<criterion_code>/sign")
 @role_required(*JUDGES)
 def sign(event_code: str, criterion_code: str) -> ResponseReturnValue:
+    """Sign the sheet, ticked as checked: after it only the chief judge changes a mark. A
+    refused post: the sheet again, 4xx, the problem beside the tick, nothing written."""
     event, criterion = assigned_criterion(event_code, criterion_code)
+    form = SignForm()
+    if not form.validate():
+        return render_template("judge/sheet.html", sign_form=form,
+                               **sheet_context(event, criterion)), 422
     problem = marking.sign_off(current_user, event, criterion)
     db.session.commit() if problem is None else db.session.rollback()
+    if problem:
+        form.confirm.errors = [problem]
     context = sheet_context(event, criterion)
-    return render_template("judge/sheet.html", sign_problem=problem, **context), \
+    return render_template("judge/sheet.html", sign_form=form, **context), \
         (200 if problem is None else 409)

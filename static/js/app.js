@@ -292,3 +292,33 @@
     open = [];
   });
 }());
+
+// A table wider than its box (the chief judge's matrix): a shadow at the right edge and a
+// "scroll →" line while columns are hidden to the right ([data-scroll-hint] holds the
+// scrolling box and the .scroll-hint line).
+(function () {
+  "use strict";
+  function update(column) {
+    var box = column.querySelector(".matrix-scroll"), hint = column.querySelector(".scroll-hint");
+    if (!box) { return; }
+    var more = box.scrollWidth - box.clientWidth - box.scrollLeft > 1;
+    column.classList.toggle("more-right", more);
+    if (hint) { hint.hidden = box.scrollWidth - box.clientWidth <= 1; }
+  }
+  function all() {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-scroll-hint]"), update);
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    all();
+    Array.prototype.forEach.call(document.querySelectorAll("[data-scroll-hint] .matrix-scroll"),
+      function (box) { box.addEventListener("scroll", function () { update(box.parentNode); }); });
+  });
+  window.addEventListener("resize", all);
+}());
+
+// Print buttons (an inline onclick is not allowed by the Content-Security-Policy).
+document.addEventListener("click", function (event) {
+  "use strict";
+  var button = event.target.closest && event.target.closest("[data-print]");
+  if (button) { event.preventDefault(); window.print(); }
+});

@@ -21,11 +21,12 @@ from ...models import AuditEvent, Competition, Contestant, Entry, Event, User
 from ...operations import events as event_operations
 from ...problems import InputError
 from ...queries.marks import event_progress
+from ..chief import lock_summary
 from ..exports import download, file_name
 from . import bp, console_event, organisers_only, sent_back
 from .forms import (
     POSTED, AuditFilterForm, CompetitionForm, DrawForm, NewEventForm, NewEventUploadForm,
-    RecodeForm, SchemeForm, SchemeUploadForm, StateForm, VisibilityForm,
+    CONFIRMED_STEPS, RecodeForm, SchemeForm, SchemeUploadForm, StateForm, VisibilityForm,
 )
 
 
@@ -144,33 +145,46 @@ def edit_scheme(code: str) -> ResponseReturnValue:
 
 # --- the event page and its lifecycle -----------------------------------------------------
 
-@bp.get("/events/<code>")
-def event_page(code: str) -> ResponseReturnValue:
-    event = console_event(code)
+def event_view(event: Event, state: StateForm | None = None,
+               status: int = 200) -> ResponseReturnValue:
+    """The event page; `state`: a refused post of its lifecycle form, whose problems are
+    shown beside the tick (or the reason) of the step the page offers now."""
     entries = db.session.scalars(select(Entry).where(Entry.event_id == event.id)).all()
-    state = StateForm(formdata=None)
+    state = state or StateForm(formdata=None)
     visibility = VisibilityForm(formdata=None, data={"visibility": event.visibility})
     problem, field = request.args.get("problem"), request.args.get("field")
     if state.show(field, problem) or visibility.show(field, problem):
         problem = None
+    step = next((action for action in CONFIRMED_STEPS if policy.can(action, event,
+                                                                       current_user)), None)
     return render_template("admin/event.html", event=event, entries=entries, problem=problem,
-                           state=state, visibility_form=visibility)
+                           state=state, visibility_form=visibility, step=step,
+                           summary=lock_summary(event) if step == "lock" else None), status
+
+
+@bp.get("/events/<code>")
+def event_page(code: str) -> ResponseReturnValue:
+    return event_view(console_event(code))
 
 
 @bp.post("/events/<code>/state")
 def change_state(code: str) -> ResponseReturnValue:
+    """Open, lock, publish (each ticked, and refused when the event is no longer in the
+    state the page showed) or reopen (with a reason). A refused post: the page again, 4xx,
+    the problem beside the tick, nothing written."""
     event = console_event(code)
     form = StateForm()
     if not form.validate_on_submit():
-        return sent_back("admin.event_page", form, code=code)
+        return event_view(event, form, 422)
     try:
         event_operations.change_state(event, form.action.data or "", current_user.username,
-                                      user=current_user, reason=form.reason.data or "")
+                                      user=current_user, reason=form.reason.data or "",
+                                      expected_state=form.expected_state())
         db.session.commit()
     except InputError as error:
         db.session.rollback()
-        form.refuse(error)
-        return sent_back("admin.event_page", form, code=code)
+        form.refuse(error, default="reason" if form.action.data == "reopen" else "confirm")
+        return event_view(event, form, 409)
     return redirect(url_for("admin.event_page", code=code))
 
 
@@ -199,18 +213,25 @@ def visibility_form_for(event: Event) -> VisibilityForm:
 
 # --- the draw and the sealed code list -------------------------------------------------------
 
+def draw_record(event: Event) -> AuditEvent | None:
+    """The event's latest draw, as the audit log holds it."""
+    return db.session.scalars(select(AuditEvent).where(
+        AuditEvent.event_id == event.id, AuditEvent.action == "draw")
+        .order_by(AuditEvent.id.desc())).first()
+
+
 def draw_page(event: Event, form: DrawForm, recode_form: RecodeForm,
               status: int = 200) -> ResponseReturnValue:
     """The draw: its form, the public draw record (no blind code), and for organisers when
     the codes were made, the link to the sealed code list and the form to make new ones."""
-    record = db.session.scalars(select(AuditEvent).where(
-        AuditEvent.event_id == event.id, AuditEvent.action == "draw")
-        .order_by(AuditEvent.id.desc())).first()
-    entries = sorted(event.entries, key=lambda entry: (entry.draw_order or 0, entry.bib))
+    record = draw_record(event)
+    entries = sorted(event.entries, key=lambda entry: (entry.draw_order or 0,
+                                                        rules.natural_key(entry.bib)))
     codes = event_operations.codes_record(event)
     coded = sum(1 for entry in event.entries if entry.blind_code)
     if not recode_form.generation.data:
         recode_form.generation.data = str(codes.id if codes else 0)
+    form.drawn.data = str(record.id if record else 0)  # the draw the page shows, now
     return render_template(
         "admin/draw.html", event=event, record=record, entries=entries, form=form,
         recode_form=recode_form, codes=codes, coded=coded,
@@ -220,19 +241,38 @@ def draw_page(event: Event, form: DrawForm, recode_form: RecodeForm,
 
 @bp.route("/events/<code>/draw", methods=["GET", "POST"])
 def draw(code: str) -> ResponseReturnValue:
+    """The draw page, and drawing lots. Once lots are drawn, drawing again replaces the draw
+    and every blind code: it needs the tick, and the page's draw must still be the latest
+    (a second post of the same page is refused, nothing written)."""
     event = console_event(code)
     form = DrawForm()
     status = 200
     if form.validate_on_submit():
-        try:
-            event_operations.draw_lots(event, current_user.username, form.seed.data,
-                                       user=current_user)
-            db.session.commit()
-            return redirect(url_for("admin.draw", code=code))
-        except InputError as error:
-            db.session.rollback()
-            form.refuse(error)
+        operations.lock_event(event)  # the draw seen and the draw made: one at a time
+        record = draw_record(event)
+        refusal = policy.refusal("draw", event, current_user)
+        if refusal:
+            form.problems.append(refusal)
             status = 409
+        elif form.seen() != (record.id if record else 0):
+            form.confirm.errors = [_("Nothing was done: the lots were drawn again meanwhile. "
+                                     "Look at the draw below.")]
+            status = 409
+        elif record is not None and not form.confirm.data:
+            form.confirm.errors = [_("Tick the box to confirm: drawing again replaces the draw "
+                                     "and every blind code.")]
+            status = 422
+        else:
+            try:
+                event_operations.draw_lots(event, current_user.username, form.seed.data,
+                                           user=current_user)
+                db.session.commit()
+                return redirect(url_for("admin.draw", code=code))
+            except InputError as error:
+                db.session.rollback()
+                form.refuse(error)
+                status = 409
+        db.session.rollback()
     elif form.is_submitted():
         status = 422
     return draw_page(event, form, RecodeForm(formdata=None), status)
@@ -263,9 +303,7 @@ def recode(code: str) -> ResponseReturnValue:
 def draw_pdf(code: str) -> ResponseReturnValue:
     """The public draw record as PDF: bib, name, delegation, station, order; no blind code."""
     event = console_event(code)
-    record = db.session.scalars(select(AuditEvent).where(
-        AuditEvent.event_id == event.id, AuditEvent.action == "draw")
-        .order_by(AuditEvent.id.desc())).first()
+    record = draw_record(event)
     if record is None:
         abort(404)
     lines = [DrawLine(order=entry.draw_order, bib=entry.bib, name=entry.contestant.name,

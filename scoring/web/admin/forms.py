@@ -223,13 +223,60 @@ class CompetitionForm(ConsoleForm):
         DataRequired(_l("A competition needs a name.")), Plain(200)])
 
 
+STALE_PAGE = _l("Nothing was done: this page is out of date. Look at it again.")
+CONFIRMED_STEPS = ("open", "lock", "publish")  # the steps that ask for a tick first
+
+
 class StateForm(ConsoleForm):
     """Open, lock, publish or reopen: the operation says which may be done now, and that a
-    reopening needs its reason."""
+    reopening needs its reason. Open, lock and publish cannot be taken back by a click, and
+    their buttons take each other's place: each asks for a tick, and carries the state the
+    page showed (`from_state`), so that a second post of the same page (a double click) is
+    refused rather than taking the next step."""
     action = HiddenText()
+    from_state = HiddenText()
+    confirm = BooleanField(_l("I confirm"))
     reason = Text(_l("Reopen scoring (reason, kept in the audit log)"),
                   render_kw={"maxlength": REASON_LIMIT},
                   validators=[Plain(REASON_LIMIT, lines=True)])
+
+    def validate_confirm(self, field: BooleanField) -> None:
+        if self.action.data in CONFIRMED_STEPS:
+            DataRequired(_l("Tick the box to confirm: this step cannot be undone by a click."))(
+                self, field)
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.action.data in CONFIRMED_STEPS and not self.from_state.data:
+            self.confirm.errors = [*self.confirm.errors, STALE_PAGE]  # no page's post
+            return False
+        return valid
+
+    def expected_state(self) -> str | None:
+        """The state the page showed (a reopening's form may leave it out)."""
+        return self.from_state.data or None
+
+
+class LockForm(ConsoleForm):
+    """The chief judge's lock: a tick, and the state the page showed (see StateForm)."""
+    from_state = HiddenText(validators=[DataRequired(STALE_PAGE)])
+    confirm = BooleanField(_l("Lock scoring: judges can no longer change a mark"),
+                           validators=[DataRequired(_l(
+                               "Tick the box to confirm: this step cannot be undone by a click."))])
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.from_state.errors:  # shown beside the tick: a hidden field has no place
+            self.confirm.errors = [*self.confirm.errors, *self.from_state.errors]
+        return valid
+
+
+class SignForm(ConsoleForm):
+    """A judge's sign-off: after it only the chief judge changes a mark, so a tick first."""
+    confirm = BooleanField(_l("I have checked every mark; after signing only the chief judge "
+                              "can change one"),
+                           validators=[DataRequired(_l(
+                               "Tick the box to confirm that you have checked every mark."))])
 
 
 class VisibilityForm(ConsoleForm):
@@ -237,7 +284,16 @@ class VisibilityForm(ConsoleForm):
 
 
 class DrawForm(ConsoleForm):
+    """The draw. Drawing again replaces the draw and every blind code, so once lots are
+    drawn it asks for a tick, and carries the draw the page showed (`drawn`: its record's
+    id, 0 for none): a second post of the same page is refused."""
     seed = Seed(_l("Seed (empty: random)"))
+    drawn = HiddenText()
+    confirm = BooleanField(_l("Draw again: this replaces the draw and every blind code"))
+
+    def seen(self) -> int:
+        text = (self.drawn.data or "").strip()
+        return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else -1
 
 
 # --- the scheme ---------------------------------------------------------------------------------
@@ -541,6 +597,20 @@ class NewEventUploadForm(CompetitionChoice, SchemeUploadForm):
 
 class ContestantsUploadForm(ConsoleForm):
     file = FileField(_l("File"), validators=[FileRequired(_l("Choose a .xlsx or .csv file."))])
+
+    def validate_file(self, field: FileField) -> None:
+        self.content = field.data.read(MAX_UPLOAD + 1)
+        if len(self.content) > MAX_UPLOAD:
+            raise ValidationError(_("The file is larger than 5 MB."))
+
+
+class FileImportForm(ConsoleForm):
+    """A marks or statuses file, imported at once (all rows or none), with a tick: marks
+    already there are replaced (their history is kept)."""
+    file = FileField(_l("File"), validators=[FileRequired(_l("Choose a .xlsx or .csv file."))])
+    confirm = BooleanField(_l("Marks or statuses already there are replaced (the old values "
+                              "stay in the history)"),
+                           validators=[DataRequired(_l("Tick the box to confirm."))])
 
     def validate_file(self, field: FileField) -> None:
         self.content = field.data.read(MAX_UPLOAD + 1)
