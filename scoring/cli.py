@@ -280,8 +280,10 @@ def decode(event_code: str, criteria: tuple[str, ...]) -> str:
     decoded = events.decode(event, list(criteria), actor())
     lines = [_("Decoded %(criteria)s of %(code)s: their marks are now public.",
                criteria=", ".join(decoded), code=event.code)]
+    open_work = events.blind_unfinished(event)
     lines += [_("Still blind: %(code)s", code=criterion.code)
-              + (f" ({reason})" if (reason := events.decode_refusal(event, criterion)) else "")
+              + (f" ({reason})" if (reason := events.decode_refusal(event, criterion, open_work))
+                 else "")
               for criterion in event.criteria if not criterion.public]
     return "\n".join(lines)
 

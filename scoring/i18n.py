@@ -12,7 +12,13 @@ LOCALES = ("zh_CN", "en")
 
 
 ALIASES = {"zh": "zh_CN", "zh_CN": "zh_CN", "zh-CN": "zh_CN", "en": "en"}
-PUBLIC_PREFIXES = ("/e/", "/api/", "/verify/")  # as web/public_paths.py
+PUBLIC_PREFIXES = ("/e/", "/api/", "/verify/")
+
+
+def is_public(path: str) -> bool:
+    """The public's pages and API (web/public_paths.py): the same for everyone, so that a
+    shared cache can keep them; their language comes from the address only."""
+    return path == "/" or path.startswith(PUBLIC_PREFIXES)
 
 
 def select_locale() -> str:
@@ -21,7 +27,7 @@ def select_locale() -> str:
     cache keeps one copy per language. On the command line: SCORING_LOCALE, else Chinese."""
     if has_request_context():
         chosen = request.args.get("lang")
-        if not chosen and not (request.path == "/" or request.path.startswith(PUBLIC_PREFIXES)):
+        if not chosen and not is_public(request.path):
             chosen = request.cookies.get("lang")
         return ALIASES.get(chosen or "", "zh_CN")
     configured = current_app.config.get("SCORING_LOCALE")

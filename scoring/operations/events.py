@@ -305,21 +305,29 @@ def unfinished(event: Event, criterion: Criterion,
     return None
 
 
-def decode_refusal(event: Event, criterion: Criterion) -> str | None:
+def blind_unfinished(event: Event) -> list[str]:
+    """What is still open on the event's blind criteria not yet decoded (see unfinished),
+    read once for all of them."""
+    progress = {item.criterion.id: item for item in marks_queries.event_progress(event)}
+    return [reason for other in event.criteria if other.blind and other.decoded_at is None
+            for reason in [unfinished(event, other, progress)] if reason]
+
+
+def decode_refusal(event: Event, criterion: Criterion,
+                   open_work: list[str] | None = None) -> str | None:
     """Why this criterion cannot be decoded now, or None.
 
     Every blind criterion of an event is marked on the same coded workpieces: once one is
     public per contestant, whoever knows its marks by code (its judges) can tell whose
     workpiece each code is, on every other criterion too. So no blind criterion is decoded
     before every blind criterion of the event is done (every sheet signed, or its imported
-    marks complete); then the chief judge decodes them, one by one or together."""
+    marks complete); then the chief judge decodes them, one by one or together. `open_work`:
+    blind_unfinished(event), when the caller asks about several criteria."""
     if not criterion.blind:
         return _("%(code)s is not blind: its marks are shown at once.", code=criterion.code)
     if criterion.decoded_at is not None:
         return _("%(code)s is already decoded.", code=criterion.code)
-    progress = {item.criterion.id: item for item in marks_queries.event_progress(event)}
-    reasons = [reason for other in event.criteria if other.blind and other.decoded_at is None
-               for reason in [unfinished(event, other, progress)] if reason]
+    reasons = blind_unfinished(event) if open_work is None else open_work
     if reasons:
         return _("Decoding one criterion reveals every blind code, so all blind criteria "
                  "are finished first: %(reasons)s", reasons=" ".join(reasons))
@@ -339,10 +347,12 @@ def decode(event: Event, codes: list[str], actor: str, user: User | None = None)
         raise InputError([Problem(_("event %(event)s has no criterion %(code)s",
                                     event=event.code, code=ascii(code)[1:-1]))
                           for code in unknown])
+    open_work = blind_unfinished(event)
     if codes:
         chosen = [known[code] for code in dict.fromkeys(codes)]
         problems = [Problem(reason) for reason in
-                    (decode_refusal(event, criterion) for criterion in chosen) if reason]
+                    (decode_refusal(event, criterion, open_work) for criterion in chosen)
+                    if reason]
         if problems:
             raise InputError(problems)
     else:
@@ -350,7 +360,8 @@ def decode(event: Event, codes: list[str], actor: str, user: User | None = None)
         if not waiting:
             raise InputError(Problem(_("Every criterion of %(code)s is decoded or not blind.",
                                        code=event.code)))
-        reasons = {criterion.code: decode_refusal(event, criterion) for criterion in waiting}
+        reasons = {criterion.code: decode_refusal(event, criterion, open_work)
+                   for criterion in waiting}
         chosen = [criterion for criterion in waiting if reasons[criterion.code] is None]
         if not chosen:
             raise InputError([Problem(reason)

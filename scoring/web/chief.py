@@ -17,7 +17,9 @@ from .. import policy
 from ..extensions import db
 from ..models import AuditEvent, Entry, Event, Mark, MarkRevision
 from ..operations import marks as marking
-from ..operations.events import change_state, decode as decode_criteria, decode_refusal
+from ..operations.events import (
+    blind_unfinished, change_state, decode as decode_criteria, decode_refusal,
+)
 from ..problems import InputError
 from ..queries.marks import display_names, event_progress, matrix, sheets_of
 from ..rules import parse_whole
@@ -48,12 +50,14 @@ def decoding(event: Event, form: DecodeForm | None = None) -> list[dict[str, Any
     """Each blind criterion's decoding: done (by whom, when) or its sheets and what stops
     it, with a form for the one just posted (its problems) or a fresh one."""
     rows = []
+    open_work = blind_unfinished(event)
     for criterion in event.criteria:
         if not criterion.blind:
             continue
         posted = form is not None and form.criterion.data == criterion.code
         rows.append({"criterion": criterion, "sheets": sheets_of(criterion),
-                     "refusal": None if criterion.decoded_at else decode_refusal(event, criterion),
+                     "refusal": None if criterion.decoded_at else decode_refusal(event, criterion,
+                                                                                 open_work),
                      "form": form if posted else DecodeForm(formdata=None,
                                                             criterion=criterion.code)})
     return rows

@@ -10,11 +10,9 @@ from typing import Any
 from flask import Flask, Request, Response, current_app, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
-PREFIXES = ("/e/", "/api/", "/verify/")
+from ..i18n import is_public
 
-
-def is_public(path: str) -> bool:
-    return path == "/" or path.startswith(PREFIXES)
+__all__ = ["SessionInterface", "init_app", "is_public", "public_cache_control"]
 
 
 class SessionInterface(SecureCookieSessionInterface):
