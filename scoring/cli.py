@@ -407,11 +407,11 @@ def user_link(name: str, hours: int, base_url: str | None, output: str | None,
             raise InputError(Problem(_("cannot write the file: %(error)s",
                                        error=error.strerror), file=output)) from None
     lines = [_("Sign-in link for %(name)s, valid for %(hours)s hours:", name=name,
-               hours=hours), url]
+               hours=hours), url]  # the link last: scripts take the last line
     if is_loopback(base_url):
-        lines.append(_("Warning: %(address)s is this machine's own address: a tablet cannot "
-                       "reach it. Give --base-url (or SCORING_PUBLIC_URL) with the address "
-                       "tablets reach the server at.", address=base_url))
+        lines.insert(0, _("Warning: %(address)s is this machine's own address: a tablet "
+                          "cannot reach it. Give --base-url (or SCORING_PUBLIC_URL) with the "
+                          "address tablets reach the server at.", address=base_url))
     return "\n".join(lines)
 
 

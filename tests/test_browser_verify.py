@@ -74,6 +74,7 @@ def test_a_certificate_on_a_phone_follows_the_published_results(
         db.session.commit()
     board.stamps.clear()
     for language in ("zh", "en"):
+        page = browser.new_context(viewport=PHONE).new_page()  # a new visit (see above)
         response = page.goto(f"{url}?lang={language}")
         assert response.status == 404
         text = page.locator("h1").inner_text()

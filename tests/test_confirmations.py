@@ -211,3 +211,26 @@ def test_a_double_click_on_the_console_s_lock_locks_once(
     assert not page.locator("#confirm-publish").is_checked()
     shot(page, "console-event-publish-zh")
     context.close()
+
+
+def test_the_board_menu_does_not_publish(client, runner, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Publishing is the lifecycle's step with its tick; the public board's menu offers
+    "published" only once the event is, and a forged post of it is refused."""
+    from scoring.extensions import db
+    from scoring.models import Event
+    from sqlalchemy import select
+
+    from .judging_helpers import set_up_event, sign_in
+
+    set_up_event(runner, tmp_path)
+    token = sign_in(client, "boss")
+    page = client.get("/admin/events/J").get_data(as_text=True)
+    assert 'value="published"' not in page
+    event = db.session.scalar(select(Event).where(Event.code == "J"))
+    event.state = "locked"
+    db.session.commit()
+    refused = client.post("/admin/events/J/visibility",
+                          data={"csrf_token": token, "visibility": "published"})
+    assert refused.status_code == 302 and "problem=" in refused.headers["Location"]
+    db.session.expire_all()
+    assert db.session.scalar(select(Event.state).where(Event.code == "J")) == "locked"

@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "scoring"
 LAYERS = [
     {"rules", "extensions", "problems", "labels", "i18n"},
     {"models", "inputs", "policy"},
-    {"queries"},
+    {"queries", "audit_words"},  # audit_words: the audit log in words (reads names)
     {"operations"},
     {"files"},
     {"web", "cli", "demo", "backup", "gunicorn_conf", "__init__", "migrations"},

@@ -151,7 +151,7 @@ def event_view(event: Event, state: StateForm | None = None,
     shown beside the tick (or the reason) of the step the page offers now."""
     entries = db.session.scalars(select(Entry).where(Entry.event_id == event.id)).all()
     state = state or StateForm(formdata=None)
-    visibility = VisibilityForm(formdata=None, data={"visibility": event.visibility})
+    visibility = VisibilityForm(formdata=None, data={"visibility": event.visibility}).offer(event)
     problem, field = request.args.get("problem"), request.args.get("field")
     if state.show(field, problem) or visibility.show(field, problem):
         problem = None
@@ -194,6 +194,11 @@ def set_visibility(code: str) -> ResponseReturnValue:
     form = VisibilityForm()
     if not form.validate_on_submit():
         return sent_back("admin.event_page", form, code=code)
+    if form.visibility.data == "published" and event.state != "published":
+        # Publishing is the lifecycle's step, which asks for a tick first: not a menu choice.
+        form.visibility.errors = [_("Results are published with the step “Publish” above, "
+                                    "which asks you to confirm first.")]
+        return sent_back("admin.event_page", form, code=code)
     try:
         event_operations.set_visibility(event, form.visibility.data or "",
                                         current_user.username, user=current_user)
@@ -208,7 +213,7 @@ def set_visibility(code: str) -> ResponseReturnValue:
 @bp.app_template_global()
 def visibility_form_for(event: Event) -> VisibilityForm:
     """The public board's form on a page that did not make one (the chief's matrix)."""
-    return VisibilityForm(formdata=None, data={"visibility": event.visibility})
+    return VisibilityForm(formdata=None, data={"visibility": event.visibility}).offer(event)
 
 
 # --- the draw and the sealed code list -------------------------------------------------------

@@ -282,6 +282,13 @@ class SignForm(ConsoleForm):
 class VisibilityForm(ConsoleForm):
     visibility = Select(_l("Public board"), choices=list(LABELS["visibility"].items()))
 
+    def offer(self, event: Event) -> VisibilityForm:
+        """The choices for this event: "published" only once it is (publishing is the
+        lifecycle's step, with its tick)."""
+        self.visibility.choices = [(value, text) for value, text in LABELS["visibility"].items()
+                                   if value != "published" or event.state == "published"]
+        return self
+
 
 class DrawForm(ConsoleForm):
     """The draw. Drawing again replaces the draw and every blind code, so once lots are
