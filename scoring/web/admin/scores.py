@@ -4,6 +4,9 @@ checked first and nothing is written while any row has a problem."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -35,44 +38,51 @@ def scores(code: str) -> ResponseReturnValue:
     return page(console_event(code))
 
 
-@bp.post("/events/<code>/scores")
-def import_scores(code: str) -> ResponseReturnValue:
-    event = console_event(code, "import_scores")
+def take_file(event: Event, which: str, read: Callable[[str, bytes], list[Any]],
+              apply: Callable[[list[Any], str], object],
+              done: Callable[[list[Any], str, object], str]) -> ResponseReturnValue:
+    """One of the page's uploads (`which`: "scores" or "statuses"): read every row, apply
+    them all or none, and come back to the page with what was done or, beside the field,
+    every problem with its file, row and column."""
     form = FileImportForm()
     if not form.validate_on_submit():
-        return page(event, scores=form, status=422)
-    filename = form.file.data.filename or "marks"
+        return page(event, **{which: form}, status=422)
+    filename = form.file.data.filename or which
     try:
-        rows = imports.read_scores(filename, {c.code: c.to_rule() for c in event.criteria},
-                                   {entry.bib for entry in event.entries}, form.content)
-        changed = marks.import_scores(event, rows, current_user.username, filename,
-                                      user=current_user)
+        rows = read(filename, form.content)
+        outcome = apply(rows, filename)
     except InputError as error:
         db.session.rollback()
         form.file.errors.extend(error.lines())
-        return page(event, scores=form, status=422)
+        return page(event, **{which: form}, status=422)
     db.session.commit()
-    return redirect(url_for("admin.scores", code=event.code, done=_(
-        "Imported %(count)s marks from %(file)s (%(changed)s new or changed).",
-        count=len(rows), file=filename, changed=changed)), 303)
+    return redirect(url_for("admin.scores", code=event.code,
+                            done=done(rows, filename, outcome)), 303)
+
+
+@bp.post("/events/<code>/scores")
+def import_scores(code: str) -> ResponseReturnValue:
+    event = console_event(code, "import_scores")
+    return take_file(
+        event, "scores",
+        lambda name, data: imports.read_scores(
+            name, {c.code: c.to_rule() for c in event.criteria},
+            {entry.bib for entry in event.entries if entry.bib}, data),
+        lambda rows, name: marks.import_scores(event, rows, current_user.username, name,
+                                               user=current_user),
+        lambda rows, name, changed: _(
+            "Imported %(count)s marks from %(file)s (%(changed)s new or changed).",
+            count=len(rows), file=name, changed=changed))
 
 
 @bp.post("/events/<code>/statuses")
 def update_statuses(code: str) -> ResponseReturnValue:
     event = console_event(code, "change_entry")
-    form = FileImportForm()
-    if not form.validate_on_submit():
-        return page(event, statuses=form, status=422)
-    filename = form.file.data.filename or "entries"
-    try:
-        rows = imports.read_entries(filename, {entry.bib for entry in event.entries},
-                                    form.content)
-        entry_operations.update_entries(event, rows, current_user.username, filename,
-                                        user=current_user)
-    except InputError as error:
-        db.session.rollback()
-        form.file.errors.extend(error.lines())
-        return page(event, statuses=form, status=422)
-    db.session.commit()
-    return redirect(url_for("admin.scores", code=event.code, done=_(
-        "Updated %(count)s contestants from %(file)s.", count=len(rows), file=filename)), 303)
+    return take_file(
+        event, "statuses",
+        lambda name, data: imports.read_entries(
+            name, {entry.bib for entry in event.entries if entry.bib}, data),
+        lambda rows, name: entry_operations.update_entries(
+            event, rows, current_user.username, name, user=current_user),
+        lambda rows, name, _outcome: _("Updated %(count)s contestants from %(file)s.",
+                                       count=len(rows), file=name))
