@@ -82,7 +82,8 @@ def round_half_up(value: Number, decimals: int) -> Decimal:
 
 
 def parse_fraction(text: str | int | Decimal) -> Fraction:
-    """A weight or share as an exact fraction: 0.3, "0.3", "7/30" or 1.
+    """A weight or share as an exact fraction: 0.3, "0.3", "7/30", 1, or a percentage as
+    spreadsheets write it, "30%" (also with the full-width ％).
 
     Raises ValueError for anything else (floats included: they are not exact).
     """
@@ -93,6 +94,8 @@ def parse_fraction(text: str | int | Decimal) -> Fraction:
             raise ValueError(text)
         return Fraction(text)
     text = text.strip()
+    if text.endswith(("%", "％")):
+        return Fraction(parse_decimal(text[:-1])) / 100
     if "/" in text:
         numerator, _, denominator = text.partition("/")
         return Fraction(int(_strict_int(numerator)), int(_strict_int(denominator)))

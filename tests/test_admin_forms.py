@@ -449,3 +449,23 @@ def test_every_console_page_in_both_languages(client: FlaskClient, organiser: st
             response = client.get(url)
             assert response.status_code == 200, url
             assert word in response.get_data(as_text=True), (language, url)
+
+
+def test_one_competition_is_chosen_already_and_weights_may_be_percent(
+        client: FlaskClient, organiser: str) -> None:
+    """An Excel user's event: the only competition is preselected, and a weight typed as a
+    spreadsheet shows it ("30%") is taken exactly."""
+    db.session.add(Competition(name="第六届全国职工职业技能大赛"))
+    db.session.commit()
+    only = db.session.scalar(select(Competition.id))
+    page = client.get("/admin/events/new").get_data(as_text=True)
+    assert re.search(rf'<option value="{only}" selected>', page)
+    form = scheme_form()
+    weights = {key: value for key, value in form.items() if key.endswith("-weight")}
+    form.update({key: "50%" for key in weights})
+    form.pop("new_competition", None)
+    form["competition"] = str(only)
+    response = client.post("/admin/events/new", data={**form, "csrf_token": organiser})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    from scoring.models import Criterion
+    assert set(db.session.scalars(select(Criterion.weight))) == {"50%"}

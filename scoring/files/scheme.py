@@ -120,7 +120,8 @@ class _Checker:
             exact = rules.parse_fraction(value)
         except (ValueError, ZeroDivisionError, ArithmeticError):
             self.problem(f"{where}{key}", _(
-                "must be a number such as 0.3 or an exact fraction such as \"7/30\""))
+                "must be a number such as 0.3, a percentage such as \"30%\" or an exact "
+                "fraction such as \"7/30\""))
             return None
         if exact <= 0:
             self.problem(f"{where}{key}", _("must be greater than 0"))

@@ -511,6 +511,9 @@ class CompetitionChoice:
                       db.session.scalars(select(Competition).order_by(Competition.id))}
         self.competition.offer([("", "—"), *self.known.items(),  # type: ignore[attr-defined]
                                 ("new", _l("New competition…"))])
+        if len(self.known) == 1 and not self.competition.data:  # type: ignore[attr-defined]
+            # One competition: the new event is most likely its; chosen already.
+            self.competition.data = next(iter(self.known))  # type: ignore[attr-defined]
 
     def competition_problem(self) -> str | None:
         chosen = self.competition.data or ""  # type: ignore[attr-defined]
