@@ -288,11 +288,16 @@ def recode(event: Event, actor: str, user: User | None = None,
 
 # --- decoding (解密) ---------------------------------------------------------------------------
 
+Sheets = list[tuple[str, str | None, bool]]  # marks_queries.sheets_of
+
+
 def unfinished(event: Event, criterion: Criterion,
-               progress: dict[int, marks_queries.CriterionProgress]) -> str | None:
+               progress: dict[int, marks_queries.CriterionProgress],
+               sheets: Sheets | None = None) -> str | None:
     """What is still open on a blind criterion: unsigned sheets, or (with no judge, its
     marks imported) missing marks; None when it is done."""
-    sheets = marks_queries.sheets_of(criterion)
+    if sheets is None:
+        sheets = marks_queries.sheets_of(criterion)
     unsigned = [name or username for username, name, signed in sheets if not signed]
     if unsigned:
         return _("%(code)s: %(count)s of %(total)s sheets are not signed yet (%(judges)s).",
@@ -305,12 +310,18 @@ def unfinished(event: Event, criterion: Criterion,
     return None
 
 
-def blind_unfinished(event: Event) -> list[str]:
+def blind_unfinished(event: Event,
+                     progress: list[marks_queries.CriterionProgress] | None = None,
+                     sheets: dict[int, Sheets] | None = None) -> list[str]:
     """What is still open on the event's blind criteria not yet decoded (see unfinished),
-    read once for all of them."""
-    progress = {item.criterion.id: item for item in marks_queries.event_progress(event)}
+    read once for all of them; a page that read the progress and the sheets already
+    passes them."""
+    by_id = {item.criterion.id: item for item in
+             (progress if progress is not None else marks_queries.event_progress(event))}
     return [reason for other in event.criteria if other.blind and other.decoded_at is None
-            for reason in [unfinished(event, other, progress)] if reason]
+            for reason in [unfinished(event, other, by_id,
+                                      sheets.get(other.id) if sheets is not None else None)]
+            if reason]
 
 
 def decode_refusal(event: Event, criterion: Criterion,

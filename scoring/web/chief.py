@@ -21,7 +21,7 @@ from ..operations.events import (
     blind_unfinished, change_state, decode as decode_criteria, decode_refusal,
 )
 from ..problems import InputError
-from ..queries.marks import display_names, event_progress, matrix, sheets_of
+from ..queries.marks import CriterionProgress, display_names, event_progress, matrix, sheets_of
 from ..rules import parse_whole
 from .admin.forms import DecodeForm, LockForm
 from .auth import allowed, role_required
@@ -46,16 +46,18 @@ def index() -> ResponseReturnValue:
     return render_template("chief/index.html", events=events)
 
 
-def decoding(event: Event, form: DecodeForm | None = None) -> list[dict[str, Any]]:
+def decoding(event: Event, progress: list[CriterionProgress],
+             sheets: dict[int, list[tuple[str, str | None, bool]]],
+             form: DecodeForm | None = None) -> list[dict[str, Any]]:
     """Each blind criterion's decoding: done (by whom, when) or its sheets and what stops
     it, with a form for the one just posted (its problems) or a fresh one."""
     rows = []
-    open_work = blind_unfinished(event)
+    open_work = blind_unfinished(event, progress, sheets)
     for criterion in event.criteria:
         if not criterion.blind:
             continue
         posted = form is not None and form.criterion.data == criterion.code
-        rows.append({"criterion": criterion, "sheets": sheets_of(criterion),
+        rows.append({"criterion": criterion, "sheets": sheets[criterion.id],
                      "refusal": None if criterion.decoded_at else decode_refusal(event, criterion,
                                                                                  open_work),
                      "form": form if posted else DecodeForm(formdata=None,
@@ -63,23 +65,30 @@ def decoding(event: Event, form: DecodeForm | None = None) -> list[dict[str, Any
     return rows
 
 
-def lock_summary(event: Event) -> dict[str, Any]:
+def lock_summary(event: Event, progress: list[CriterionProgress] | None = None,
+                 sheets: dict[int, list[tuple[str, str | None, bool]]] | None = None
+                 ) -> dict[str, Any]:
     """What a lock leaves behind: the sheets not signed (criterion, judge's name) out of all,
     and the marks still missing per criterion. Locking is allowed all the same."""
-    unsigned, sheets = [], 0
+    unsigned, count = [], 0
     for criterion in event.criteria:
-        for username, name, signed in sheets_of(criterion):
-            sheets += 1
+        for username, name, signed in (sheets[criterion.id] if sheets is not None
+                                       else sheets_of(criterion)):
+            count += 1
             if not signed:
                 unsigned.append((criterion, name or username))
-    missing = [(item.criterion, item.expected - item.done) for item in event_progress(event)
+    missing = [(item.criterion, item.expected - item.done)
+               for item in (progress if progress is not None else event_progress(event))
                if item.expected > item.done]
-    return {"sheets": sheets, "unsigned": unsigned, "missing": missing}
+    return {"sheets": count, "unsigned": unsigned, "missing": missing}
 
 
 def matrix_page(event: Event, lock_form: LockForm | None = None,
                 decode_form: DecodeForm | None = None, decode_problem: str | None = None) -> str:
     entries, judges, groups = matrix(event)
+    # Read once for the lock's summary and the decoding section alike.
+    progress = event_progress(event)
+    sheets = {criterion.id: sheets_of(criterion) for criterion in event.criteria}
     flags = {
         "spread": sum(group.spread for group in groups.values()),
         "missing": sum(cell.missing for group in groups.values() for cell in group.cells),
@@ -88,9 +97,9 @@ def matrix_page(event: Event, lock_form: LockForm | None = None,
     return render_template("chief/matrix.html", event=event, entries=entries, judges=judges,
                            judge_names=display_names(), groups=groups, flags=flags,
                            lock_form=lock_form or LockForm(formdata=None),
-                           summary=lock_summary(event) if policy.can(
+                           summary=lock_summary(event, progress, sheets) if policy.can(
                                "lock", event, current_user) else None,
-                           decoding=decoding(event, decode_form),
+                           decoding=decoding(event, progress, sheets, decode_form),
                            decode_problem=decode_problem)
 
 
