@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, \
+    request, send_from_directory, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -30,6 +32,29 @@ JUDGES = ("judge", "chief")
 # A blind code (letters and digits) or a sheet key (url-safe base64): anything else names
 # no entry, and is not even looked for.
 KEY = re.compile(r"[A-Za-z0-9_-]{1,40}")
+
+
+@bp.get("/sw.js")
+def service_worker() -> ResponseReturnValue:
+    """The service worker that keeps the judge's pages for a tablet gone offline
+    (static/js/sw.js). Served here, not from /static/, so that it may control /judge and the
+    pages below it and nothing else: public, console and chief pages never pass through it.
+    Its scope "/judge" (the home has no trailing slash) is above the script's own folder,
+    hence Service-Worker-Allowed. Code only, the same for everyone: no sign-in needed."""
+    response = send_from_directory(current_app.static_folder or "static", "js/sw.js",
+                                   mimetype="text/javascript", max_age=0)
+    response.headers["Service-Worker-Allowed"] = url_for("judging.home")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.after_request
+def name_the_judge(response: Response) -> Response:
+    """Says whose page this is: the service worker keeps a page only in the cache of the
+    judge it names, and drops another judge's cache when a page of a new one arrives."""
+    if current_user.is_authenticated:
+        response.headers["X-Scoring-Judge"] = str(current_user.id)
+    return response
 
 
 def assigned_criterion(event_code: str, criterion_code: str) -> tuple[Event, Criterion]:
@@ -169,6 +194,12 @@ def seen_version(text: str) -> int | None:
 def save(event_code: str, criterion_code: str, key: str) -> ResponseReturnValue:
     event, criterion = assigned_criterion(event_code, criterion_code)
     entry = marked_entry(event, criterion, key)
+    typed_by = request.form.get("judge")
+    if typed_by is not None and typed_by != str(current_user.id):
+        # A tablet's queue (static/js/app.js) sends a mark only as the judge who typed it;
+        # should one arrive under another account, it is refused, never saved as this one's.
+        return _("This mark was typed by another account on this tablet: sign in as that "
+                 "judge to send it."), 409
     typed, token = request.form.get("value", ""), request.form.get("token") or None
     try:
         outcome = marking.save_judge_mark(

@@ -1,7 +1,16 @@
 // Judges' pages: never lose a typed mark. No inline script anywhere (the CSP forbids it).
+//
+// Every edit of a mark is first written to a queue in the browser's IndexedDB, stamped with
+// the judge who typed it, then sent; it leaves the queue only once the server has answered
+// it (saved, or a conflict or refusal shown on its row). The queue outlives a reload, a
+// closed browser and a flat battery, and is sent on opening a judge's page, when the
+// network returns, and every few seconds while marks wait. A mark goes only to the server
+// session of the judge who typed it. Each edit has its own token (the server keeps one
+// revision per token: a retry never makes a second) and the version of the mark the page
+// showed (a mark changed meanwhile comes back as a conflict with both values).
 (function () {
   "use strict";
-  var PENDING = "scoring:pending";
+  var DB_NAME = "scoring-offline", STORE = "marks", OLD_PENDING = "scoring:pending";
 
   function randomToken() {
     // crypto.randomUUID needs HTTPS; a hall's Wi-Fi often serves plain HTTP.
@@ -12,51 +21,396 @@
     }).join("");
   }
 
-  function pending() {
-    try { return JSON.parse(window.localStorage.getItem(PENDING) || "{}"); }
-    catch (e) { return {}; }
+  function noop() { /* nothing to do */ }
+
+  // --- the queue: IndexedDB, or this page's memory where the browser has none -----------
+  var memory = [], memoryId = 0, opening = null;
+
+  function openDb() {
+    if (!opening) {
+      opening = new Promise(function (resolve) {
+        var request;
+        try { request = window.indexedDB.open(DB_NAME, 1); } catch (e) { resolve(null); return; }
+        request.onupgradeneeded = function () {
+          request.result.createObjectStore(STORE, {keyPath: "id", autoIncrement: true});
+        };
+        request.onsuccess = function () { resolve(request.result); };
+        request.onerror = request.onblocked = function () { resolve(null); };
+      });
+    }
+    return opening;
   }
 
-  function setPending(all) {
-    try { window.localStorage.setItem(PENDING, JSON.stringify(all)); } catch (e) { /* full */ }
+  // work(store) runs inside one transaction; resolves with what work's last request gave.
+  function transaction(mode, work) {
+    return openDb().then(function (db) {
+      if (!db) { return work(null); }
+      return new Promise(function (resolve, reject) {
+        var tx = db.transaction(STORE, mode), result;
+        var request = work(tx.objectStore(STORE));
+        if (request) { request.onsuccess = function () { result = request.result; }; }
+        tx.oncomplete = function () { resolve(result); };
+        tx.onerror = tx.onabort = function () { reject(tx.error); };
+      });
+    });
   }
 
-  function remember(form) {
-    var all = pending();
-    all[form.getAttribute("hx-post")] = {
-      value: form.elements.value.value, token: form.elements.token.value,
-      version: form.elements.version.value
-    };
-    setPending(all);
+  var queue = {
+    all: function () {
+      return transaction("readonly", function (store) {
+        return store ? store.getAll() : null;
+      }).then(function (rows) {
+        return (rows || memory.slice()).sort(function (a, b) { return a.id - b.id; });
+      });
+    },
+    // The row's edits never sent are replaced by this one (an edit that may have reached
+    // the server stays, and is sent first).
+    add: function (entry) {
+      return transaction("readwrite", function (store) {
+        if (!store) {
+          memory = memory.filter(function (e) { return !supersedes(entry, e); });
+          entry.id = ++memoryId;
+          memory.push(entry);
+          return null;
+        }
+        store.openCursor().onsuccess = function (event) {
+          var cursor = event.target.result;
+          if (!cursor) { store.add(entry); return; }
+          if (supersedes(entry, cursor.value)) { cursor.delete(); }
+          cursor.continue();
+        };
+        return null;
+      }).then(changed);
+    },
+    put: function (entry) {
+      return transaction("readwrite", function (store) {
+        if (!store) {
+          memory = memory.map(function (e) { return e.id === entry.id ? entry : e; });
+          return null;
+        }
+        return store.put(entry);
+      });
+    },
+    remove: function (id) {
+      return transaction("readwrite", function (store) {
+        if (!store) {
+          memory = memory.filter(function (e) { return e.id !== id; });
+          return null;
+        }
+        return store.delete(id);
+      }).then(changed);
+    }
+  };
+
+  function supersedes(entry, older) {
+    return older.judge === entry.judge && older.url === entry.url && !older.tried &&
+      !older.answer;
   }
 
-  function forget(form) {
-    var all = pending();
-    delete all[form.getAttribute("hx-post")];
-    setPending(all);
+  var channel = window.BroadcastChannel ? new window.BroadcastChannel("scoring-marks") : null;
+  function changed() {
+    if (channel) { channel.postMessage("changed"); }
+    refresh();
+  }
+  if (channel) { channel.onmessage = function () { refresh(); }; }
+
+  // --- the page -----------------------------------------------------------------------------
+  function statusBox() { return document.getElementById("offline-status"); }
+  function me() { var box = statusBox(); return box ? box.dataset.judge : null; }
+  function text(name) { var box = statusBox(); return box ? box.dataset[name] || "" : ""; }
+
+  function csrf() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
   }
 
   function markForm(target) {
     return target && target.closest ? target.closest("form.mark-form") : null;
   }
 
-  function showStatus(form, text, state) {
-    var row = form.closest(".mark-row");
-    if (!row) { return; }
-    row.classList.remove("state-saved", "state-invalid", "state-conflict");
-    row.classList.add(state);
-    var status = row.querySelector(".status");
-    if (status) { status.textContent = text; }
+  function formFor(url) {
+    var found = null;
+    Array.prototype.forEach.call(document.querySelectorAll("form.mark-form"), function (form) {
+      if (form.getAttribute("hx-post") === url) { found = form; }
+    });
+    return found;
   }
 
-  function retryLater(form) {
-    var tries = Number(form.dataset.tries || 0) + 1;
-    form.dataset.tries = String(tries);
-    var delay = Math.min(1000 * Math.pow(2, tries - 1), 15000);
-    window.setTimeout(function () {
-      if (document.body.contains(form)) { window.htmx.trigger(form, "retry"); }
-    }, delay);
+  function showStatus(form, message, state) {
+    var row = form.closest(".mark-row");
+    if (!row) { return; }
+    row.classList.remove("state-saved", "state-invalid", "state-conflict", "state-refused",
+                         "state-unsaved");
+    row.classList.add(state);
+    var status = row.querySelector(".status");
+    if (status) { status.textContent = message; }
   }
+
+  // Every named field of a mark's form (value, token, version, view, and whatever a kind
+  // of row adds): a level button sets a hidden `value` as a typed number does.
+  function fieldsOf(form) {
+    var fields = {};
+    new window.FormData(form).forEach(function (value, name) {
+      if (typeof value === "string") { fields[name] = value; }
+    });
+    return fields;
+  }
+
+  var online = navigator.onLine, reached = true;
+
+  function refresh() {
+    var box = statusBox();
+    if (!box) { return; }
+    queue.all().then(function (entries) {
+      var judge = me(), prefix = "";
+      var sign = document.querySelector("form.sign-off[data-marks]");
+      if (sign) { prefix = sign.dataset.marks; }
+      var waiting = entries.filter(function (e) { return e.judge === judge && !e.answer; });
+      var answers = entries.filter(function (e) { return e.judge === judge && e.answer; });
+      var others = entries.filter(function (e) { return e.judge !== judge; });
+      var up = online && reached;
+      box.classList.toggle("is-offline", !up);
+      box.querySelector(".connection").textContent = up ? text("msgOnline") : text("msgOffline");
+      box.querySelector(".queue-count").textContent = waiting.length ?
+        text("msgWaiting").replace("{n}", waiting.length) : text("msgSent");
+      box.classList.toggle("has-waiting", waiting.length > 0);
+      [[".queue-answers", answers.length, "msgAnswers"],
+       [".queue-others", others.length, "msgOthers"]].forEach(function (part) {
+        var span = box.querySelector(part[0]);
+        span.hidden = !part[1];
+        span.textContent = part[1] ? text(part[2]).replace("{n}", part[1]) : "";
+      });
+      if (sign) {
+        var here = waiting.filter(function (e) { return e.url.indexOf(prefix) === 0; }).length;
+        var button = sign.querySelector("button[type=submit]");
+        if (button) { button.disabled = here > 0; }
+        var reason = sign.querySelector(".sign-waiting");
+        if (reason) { reason.hidden = here === 0; }
+      }
+      box.dataset.waiting = String(waiting.length);
+    }).catch(noop);
+  }
+
+  // htmx would post a mark's form on change or submit: the queue sends it instead.
+  document.addEventListener("htmx:confirm", function (event) {
+    var form = markForm(event.detail.elt);
+    if (!form || event.detail.elt !== form || !me()) { return; }
+    event.preventDefault();
+    enqueue(form);
+  });
+
+  function enqueue(form) {
+    var fields = fieldsOf(form), url = form.getAttribute("hx-post");
+    return queue.all().then(function (entries) {
+      var same = entries.filter(function (e) { return e.fields.token === fields.token; })[0];
+      if (same && same.fields.value === fields.value && same.url === url) { return null; }
+      if (!fields.token || same) {  // a change without an edit of its own: a token of its own
+        fields.token = randomToken();
+        form.elements.token.value = fields.token;
+      }
+      return queue.add({judge: me(), url: url, fields: fields, tried: false, answer: null,
+                        typed: Date.now()});
+    }).then(function () {
+      showStatus(form, document.body.dataset.msgUnsaved, "state-unsaved");
+      flush(true);
+    }, function () {
+      showStatus(form, document.body.dataset.msgUnsaved, "state-unsaved");
+    });
+  }
+
+  // --- sending --------------------------------------------------------------------------------
+  var flushing = false, flushAgain = false, wait = 0, timer = null;
+
+  function later() {
+    window.clearTimeout(timer);
+    wait = Math.min(wait ? wait * 2 : 1000, 15000);
+    timer = window.setTimeout(function () { flush(false); }, wait);
+  }
+
+  function flush(now) {
+    if (!me()) { return; }
+    if (now) { wait = 0; }
+    if (flushing) { flushAgain = true; return; }
+    flushing = true;
+    var run = function () { return sendAll().catch(noop); };
+    var done = navigator.locks && navigator.locks.request ?
+      navigator.locks.request("scoring-marks", run) : run();
+    done.catch(noop).then(function () {
+      flushing = false;
+      if (flushAgain) { flushAgain = false; flush(false); }
+    });
+  }
+
+  function sendAll() {
+    return queue.all().then(function (entries) {
+      var judge = me();
+      return sendFrom(entries.filter(function (e) { return e.judge === judge && !e.answer; }),
+                      0, {});
+    });
+  }
+
+  function post(entry) {
+    var body = new window.URLSearchParams();
+    Object.keys(entry.fields).forEach(function (name) { body.append(name, entry.fields[name]); });
+    body.append("judge", entry.judge);
+    return window.fetch(entry.url, {
+      method: "POST", body: body, credentials: "same-origin", cache: "no-store",
+      headers: {"HX-Request": "true", "X-CSRFToken": csrf()}
+    }).then(function (response) {
+      return response.text().then(function (answer) {
+        return {status: response.status, text: answer};
+      });
+    }, function () { return {status: 0, text: ""}; });
+  }
+
+  // A page kept from before a new sign-in carries an old security token: ask for the page
+  // afresh and take its token.
+  function freshToken() {
+    return window.fetch(window.location.href, {credentials: "same-origin", cache: "no-store"})
+      .then(function (response) { return response.ok ? response.text() : ""; })
+      .then(function (page) {
+        var match = /name="csrf-token" content="([^"]+)"/.exec(page);
+        var meta = document.querySelector('meta[name="csrf-token"]');
+        if (match && meta) { meta.content = match[1]; return true; }
+        return false;
+      }, function () { return false; });
+  }
+
+  function sendFrom(list, index, versions) {
+    if (index >= list.length) {
+      wait = 0;
+      refresh();
+      return Promise.resolve();
+    }
+    var entry = list[index];
+    if (entry.judge !== me()) { return sendFrom(list, index + 1, versions); }
+    if (versions[entry.url] !== undefined) { entry.fields.version = versions[entry.url]; }
+    entry.tried = true;
+    return queue.put(entry).then(function () { return post(entry); }).then(function (answer) {
+      if (answer.status === 400 && !entry.retoken) {
+        entry.retoken = true;
+        return freshToken().then(function () { return sendFrom(list, index, versions); });
+      }
+      if (answer.status === 0 || answer.status >= 500 || answer.status === 429) {
+        reached = answer.status !== 0 ? reached : false;
+        refresh();
+        later();
+        return null;
+      }
+      reached = true;
+      if (answer.status === 401) {
+        var banner = document.getElementById("session-banner");
+        if (banner) { banner.hidden = false; }
+        var expired = formFor(entry.url);
+        if (expired) { showStatus(expired, document.body.dataset.msgExpired, "state-unsaved"); }
+        refresh();
+        return null;
+      }
+      if (answer.status === 409) { refresh(); return null; }  // another judge's: never sent
+      var newer = list.slice(index + 1).some(function (e) { return e.url === entry.url; });
+      return answered(entry, answer, newer, versions).then(function () {
+        return sendFrom(list, index + 1, versions);
+      });
+    });
+  }
+
+  // The server has answered this edit: show the answer on its row (unless a newer edit of
+  // the row waits: that one is shown), or, the row not being on this page, keep a conflict
+  // or refusal to show when its sheet opens.
+  function answered(entry, answer, newer, versions) {
+    var form = formFor(entry.url), saved = false;
+    if (answer.status === 200) {
+      var row = new window.DOMParser().parseFromString(answer.text, "text/html")
+        .querySelector(".mark-row");
+      var version = row && row.querySelector('input[name="version"]');
+      saved = !!row && !row.classList.contains("state-conflict") &&
+        !row.classList.contains("state-invalid") && !row.classList.contains("state-refused");
+      if (saved && version) { versions[entry.url] = version.value; }
+      if (entry.fields.view !== "entry") { window.htmx.trigger(document.body, "progress-changed"); }
+      if (!newer && form) {
+        window.htmx.swap(form.closest(".mark-row"), answer.text, {swapStyle: "outerHTML"});
+      } else if (!newer && !saved && row) {
+        entry.answer = answer.text;
+        return queue.put(entry).then(changed);
+      }
+    } else if (form && !newer) {
+      showStatus(form, document.body.dataset.msgRefused + ": " +
+                 (answer.text || answer.status).toString().slice(0, 200), "state-refused");
+    }
+    return queue.remove(entry.id);
+  }
+
+  // Opening a page: the judge's waiting marks shown on their rows, answers kept for a row of
+  // this page shown, then everything sent.
+  function restore() {
+    return queue.all().then(function (entries) {
+      var judge = me(), shown = [];
+      entries.forEach(function (entry) {
+        var form = entry.judge === judge ? formFor(entry.url) : null;
+        if (!form) { return; }
+        if (entry.answer) {
+          window.htmx.swap(form.closest(".mark-row"), entry.answer, {swapStyle: "outerHTML"});
+          shown.push(queue.remove(entry.id));
+          return;
+        }
+        Object.keys(entry.fields).forEach(function (name) {
+          var field = form.elements[name];
+          if (field && field.type !== "button" && field.type !== "submit") {
+            field.value = entry.fields[name];
+          }
+        });
+        showStatus(form, document.body.dataset.msgUnsaved, "state-unsaved");
+        form.dispatchEvent(new window.CustomEvent("scoring:restored", {bubbles: true}));
+      });
+      return Promise.all(shown);
+    });
+  }
+
+  // --- the service worker: keeps the judge's pages for opening offline ---------------------
+  function startWorker() {
+    var box = statusBox();
+    if (!box || !box.dataset.worker || !("serviceWorker" in navigator)) { return; }
+    var controlled = !!navigator.serviceWorker.controller;
+    navigator.serviceWorker.register(box.dataset.worker, {scope: box.dataset.scope})
+      .then(function () { return navigator.serviceWorker.ready; })
+      .then(function (registration) {
+        var urls = Array.prototype.map.call(document.querySelectorAll("a.sheet-link"),
+                                            function (link) { return link.getAttribute("href"); });
+        if (!controlled) { urls.push(window.location.pathname + window.location.search); }
+        if (registration.active && urls.length) {
+          registration.active.postMessage({keep: urls, fresh: !controlled});
+        }
+      }).catch(noop);
+  }
+
+  // Signing out (its form: data-forget-offline="on-submit"), and opening a sign-in page
+  // ("on-load": whoever signs in next starts afresh): the kept pages and anything else
+  // the browser holds for this site go, except the queue of marks not yet sent.
+  function forgetKept() {
+    try {
+      window.localStorage.removeItem(OLD_PENDING);
+      window.sessionStorage.clear();
+    } catch (e) { /* storage refused */ }
+    var work = window.caches ? window.caches.keys().then(function (names) {
+      return Promise.all(names.filter(function (name) {
+        return name.indexOf("scoring-") === 0;
+      }).map(function (name) { return window.caches.delete(name); }));
+    }) : Promise.resolve();
+    var enough = new Promise(function (resolve) { window.setTimeout(resolve, 3000); });
+    return Promise.race([work.catch(noop), enough]);
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.getAttribute || form.getAttribute("data-forget-offline") !== "on-submit" ||
+        event.defaultPrevented) { return; }
+    if (form.dataset.forgotten) { return; }
+    event.preventDefault();
+    forgetKept().then(function () {
+      form.dataset.forgotten = "1";
+      form.submit();
+    });
+  });
 
   document.addEventListener("htmx:configRequest", function (event) {
     var token = document.querySelector('meta[name="csrf-token"]');
@@ -72,7 +426,6 @@
     var form = markForm(event.target);
     if (form && event.target.name === "value") {
       form.elements.token.value = randomToken();
-      form.dataset.tries = "0";
     }
   });
 
@@ -85,61 +438,49 @@
     if (next) { next.focus(); next.select(); } else { event.target.blur(); }
   });
 
-  function failed(event) {
-    var form = markForm(event.detail.elt);
-    if (!form) { return; }
-    remember(form);
-    showStatus(form, document.body.dataset.msgUnsaved, "state-unsaved");
-    retryLater(form);
-  }
-  document.addEventListener("htmx:sendError", failed);
-  document.addEventListener("htmx:timeout", failed);
-
+  // Another request of a row (keep the saved value) or of the count that fails.
   document.addEventListener("htmx:responseError", function (event) {
-    var form = markForm(event.detail.elt);
-    var xhr = event.detail.xhr;
-    if (xhr.status === 401) {
-      if (form) { remember(form); showStatus(form, document.body.dataset.msgExpired, "state-unsaved"); }
-      var banner = document.getElementById("session-banner");
-      if (banner) { banner.hidden = false; }
-      return;
-    }
-    if (xhr.status >= 500 || xhr.status === 0) { failed(event); return; }
-    if (form) {
-      forget(form);
-      showStatus(form, document.body.dataset.msgRefused + ": " + (xhr.responseText || xhr.status).toString().slice(0, 200), "state-refused");
-    }
+    if (event.detail.xhr.status !== 401) { return; }
+    var banner = document.getElementById("session-banner");
+    if (banner) { banner.hidden = false; }
   });
 
-  document.addEventListener("htmx:afterRequest", function (event) {
-    var form = markForm(event.detail.elt);
-    if (form && event.detail.successful) { forget(form); }
+  // A sheet is signed once all its marks are saved: the button waits for the queue.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.classList || !form.classList.contains("sign-off")) { return; }
+    var button = form.querySelector("button[type=submit]");
+    if (button && button.disabled) { event.preventDefault(); }
   });
 
-  // Back after signing in again: put back what was typed and save it (same token).
-  document.addEventListener("DOMContentLoaded", function () {
-    var all = pending();
-    Array.prototype.forEach.call(document.querySelectorAll("form.mark-form"), function (form) {
-      var saved = all[form.getAttribute("hx-post")];
-      if (!saved) { return; }
-      form.elements.value.value = saved.value;
-      form.elements.token.value = saved.token;
-      form.elements.version.value = saved.version;
-      showStatus(form, document.body.dataset.msgUnsaved, "state-unsaved");
-      window.setTimeout(function () { window.htmx.trigger(form, "retry"); }, 300);
-    });
-  });
+  function connection() {
+    online = navigator.onLine;
+    if (online) { reached = true; flush(true); }
+    refresh();
+  }
+  window.addEventListener("online", connection);
+  window.addEventListener("offline", connection);
 
-  window.addEventListener("online", function () {
-    Array.prototype.forEach.call(document.querySelectorAll(".state-unsaved form.mark-form"), function (form) {
-      window.htmx.trigger(form, "retry");
-    });
-  });
-
+  // Without IndexedDB the queue lives in this page only: leaving it would lose marks.
   window.addEventListener("beforeunload", function (event) {
-    if (document.querySelector(".state-unsaved")) { event.preventDefault(); event.returnValue = ""; }
+    openDb().then(noop);
+    if (memory.length) { event.preventDefault(); event.returnValue = ""; }
   });
 
+  document.addEventListener("DOMContentLoaded", function () {
+    try { window.localStorage.removeItem(OLD_PENDING); } catch (e) { /* refused */ }
+    if (document.querySelector('form[data-forget-offline="on-load"]')) { forgetKept(); }
+    if (!statusBox()) { return; }
+    refresh();
+    startWorker();
+    restore().catch(noop).then(function () { refresh(); flush(true); });
+    window.setInterval(function () { if (!flushing && statusBox().dataset.waiting !== "0") { flush(false); } }, 20000);
+  });
+}());
+
+// The rest of the pages.
+(function () {
+  "use strict";
   // A long import or export says it is working, and cannot be sent twice.
   document.addEventListener("submit", function (event) {
     var form = event.target;
