@@ -8,9 +8,10 @@ id, bib, order, name or delegation."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, \
-    request, send_from_directory, url_for
+    request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -41,8 +42,8 @@ def service_worker() -> ResponseReturnValue:
     pages below it and nothing else: public, console and chief pages never pass through it.
     Its scope "/judge" (the home has no trailing slash) is above the script's own folder,
     hence Service-Worker-Allowed. Code only, the same for everyone: no sign-in needed."""
-    response = send_from_directory(current_app.static_folder or "static", "js/sw.js",
-                                   mimetype="text/javascript", max_age=0)
+    script = Path(current_app.static_folder or "static", "js", "sw.js")
+    response = Response(script.read_text(encoding="utf-8"), mimetype="text/javascript")
     response.headers["Service-Worker-Allowed"] = url_for("judging.home")
     response.headers["Cache-Control"] = "no-cache"
     return response
