@@ -3,7 +3,7 @@
 Run: .venv/bin/python bench/soak.py [--backend sqlite|postgres|both] [--judges 100]
                                      [--marks 50] [--kills 3] [--workers 2] [--threads 4]
                                      [--seed N] [--deadline 90] [--timeout 30]
-                                     [--real-hash]
+                                     [--offline 0.3] [--real-hash]
 
 For each backend (default both): a temporary instance directory and a fresh database (an
 SQLite file, or `scoring_bench_<random>` on the PostgreSQL server at
@@ -27,6 +27,18 @@ until acknowledged or --deadline seconds after its first try; a 401 (session gon
 again and retries the same save, as the page does after signing in again. Any other answer
 (a conflict, a refusal, a 4xx) is not retried and counts as not acknowledged.
 
+Tablets that go offline and back (--offline, a share of the judges, 0.3 by default; the
+first judges): such a tablet keeps a queue, as static/js/app.js does in IndexedDB. Every
+edit goes into the queue first, with its token, value and version; while the tablet is
+offline (a spell starts before a mark with a chance of 1 in 8 and lasts 1 to 8 marks) the
+edits only wait there; online, the queue is sent in order, each save as above until
+acknowledged, and leaves the queue only then. While sending, the network drops at random
+(1 save in 10) after a save is sent and before its answer is read: the answer is lost, the
+save stays queued (it may or may not be stored), the tablet is offline again for 1 to 8
+marks, and later sends the same save again with the same token. At the end of the phase
+the network comes back for good and the queue is emptied. Every save also carries the id
+of the judge the sheet names (data-judge), as the tablet's queue does.
+
 Phase 1, the load: every judge saves one mark on each of its entries, in its own random
 order, no think time. Then verification in the database (raw SQL, integer units).
 
@@ -40,7 +52,8 @@ the same port with the same database, while the judges keep retrying.
 Verification after each phase, per (judge, entry), against the history of that judge's
 attempts: the mark's revisions, in order, are exactly the applied saves (each found by its
 token, with its value; every acknowledged save is there; a save that was never
-acknowledged may or may not be), so the mark holds its last acknowledged value, or the
+acknowledged may or may not be; every save that went through a tablet's queue is there
+exactly once, a lost answer and its resending included), so the mark holds its last acknowledged value, or the
 value of a later save that was applied but never acknowledged; no revision without a known
 token. And over the whole database: no mark whose value differs from its latest revision's
 new_value (marks joined with the latest mark_revisions row per mark), no client_token on
@@ -108,6 +121,10 @@ ROW = re.compile(r'<form class="mark-form" hx-post="([^"]+)".*?'
                  r'name="version" value="([^"]*)".*?data-saved="([^"]*)"', re.DOTALL)
 ENTRY_ID = re.compile(r"/([^/]+)$")  # a row's key: the blind code (or sheet key)
 BACKOFF_MAX = 2.0  # seconds: the longest back-off between two tries of a save
+OFFLINE_CHANCE = 1 / 8  # before each mark, that an online tablet loses the network
+OFFLINE_MARKS = 8  # an offline spell lasts 1 to this many marks typed
+LOST_ANSWER = 0.1  # a queued save sent, the network gone before its answer arrives
+SHEET_JUDGE = re.compile(r'id="offline-status"[^>]*data-judge="(\d+)"')
 
 
 # --- the event, set up through the command line -------------------------------------------
@@ -193,6 +210,8 @@ class Attempt:
     tries: int = 0
     outcome: str = ""  # what ended it when not acknowledged
     first_try: datetime | None = None  # naive UTC, as the revisions' created_at
+    queued: bool = False  # typed on a tablet that goes offline: sent from its queue
+    answers_lost: int = 0  # sent from the queue, the answer lost with the network
 
 
 @dataclass
@@ -227,6 +246,9 @@ class Figures:
     page_mismatches: int = 0  # phase 2: the sheet did not show the acknowledged value
     wall: float = 0.0
     ready: float = 0.0  # signing in and reading the sheets, before the load
+    spells: int = 0  # a tablet went offline
+    queued_offline: int = 0  # marks typed while offline: they waited in the queue
+    answers_lost: int = 0  # queued saves sent whose answer was lost with the network
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def sample(self, text: str) -> None:
@@ -240,7 +262,7 @@ class Figures:
     def merge(self, other: Figures) -> None:
         with self.lock:
             for name in ("saves", "acknowledged", "requests", "retries", "sign_ins",
-                         "page_mismatches"):
+                         "page_mismatches", "spells", "queued_offline", "answers_lost"):
                 setattr(self, name, getattr(self, name) + getattr(other, name))
             self.statuses += other.statuses
             self.errors += other.errors
@@ -296,6 +318,8 @@ class Judge:
         self.rng = random.Random(f"{args.seed}-{index}")
         self.attempts: list[Attempt] = []
         self.last_acknowledged: dict[str, Attempt] = {}  # by the row's key
+        self.goes_offline = index < round(args.judges * args.offline)
+        self.judge_id = ""  # as the sheet names its judge, sent with every save
 
     @property
     def sheet_path(self) -> str:
@@ -370,6 +394,10 @@ class Judge:
         if status != 200 or token is None:
             raise RuntimeError(f"GET {self.sheet_path} -> {status}: {page[:300]}")
         self.csrf = html.unescape(token.group(1))
+        judge = SHEET_JUDGE.search(page)
+        if judge is None:
+            raise RuntimeError(f"GET {self.sheet_path}: the sheet names no judge")
+        self.judge_id = judge.group(1)
         rows = []
         for url, version, saved in ROW.findall(page):
             url = html.unescape(url)
@@ -381,23 +409,17 @@ class Judge:
     def save(self, figures: Figures, progress: Progress, attempt: Attempt, url: str) -> None:
         """Save as the page does: the same token, value and version on every try, until
         acknowledged or the deadline."""
-        typed = str(Decimal(attempt.units) / MARK_SCALE)
-        attempt.first_try = utcnow()
+        self.record(figures, attempt)
         first = time.monotonic()
         deadline = first + self.args.deadline
-        figures.saves += 1
-        self.attempts.append(attempt)
         while True:
             attempt.tries += 1
             if attempt.tries > 1:
                 figures.retries += 1
             figures.requests += 1
-            headers = {"HX-Request": "true", "X-CSRFToken": self.csrf,
-                       "HX-Current-URL": f"{self.server.url}{self.sheet_path}"}
             started = time.perf_counter()
-            answer = self.request(figures, "POST", url, form={
-                "value": typed, "version": attempt.version, "token": attempt.token,
-                "view": "sheet"}, headers=headers)
+            answer = self.request(figures, "POST", url, form=self.fields(attempt),
+                                  headers=self.headers())
             if answer is not None:
                 status, body = answer
                 figures.latencies.append(time.perf_counter() - started)
@@ -435,6 +457,63 @@ class Judge:
             if answer is None or answer[0] >= 500:
                 self.backoff(attempt.tries)
 
+    def record(self, figures: Figures, attempt: Attempt) -> None:
+        """The first try of a save: counted once, however often it is sent."""
+        if attempt.first_try is None:
+            attempt.first_try = utcnow()
+            figures.saves += 1
+            self.attempts.append(attempt)
+
+    def fields(self, attempt: Attempt) -> dict[str, str]:
+        return {"value": str(Decimal(attempt.units) / MARK_SCALE), "version": attempt.version,
+                "token": attempt.token, "view": "sheet", "judge": self.judge_id}
+
+    def headers(self) -> dict[str, str]:
+        return {"HX-Request": "true", "X-CSRFToken": self.csrf,
+                "HX-Current-URL": f"{self.server.url}{self.sheet_path}"}
+
+    def run_offline(self, phase: int, rows: list[tuple[str, str, str, str]],
+                    figures: Figures, progress: Progress) -> None:
+        """A tablet whose network comes and goes: every edit is queued first; offline it
+        waits there; online the queue is sent in order (see the module's docstring)."""
+        queue: list[tuple[Attempt, str]] = []
+        offline_for = 0
+        for url, entry_id, version, _saved in rows:
+            if not offline_for and self.rng.random() < OFFLINE_CHANCE:
+                offline_for = self.rng.randint(1, OFFLINE_MARKS)
+                figures.spells += 1
+            queue.append((Attempt(phase, self.name, entry_id, self.new_value(entry_id),
+                                  secrets.token_hex(16), version, queued=True), url))
+            if offline_for:
+                offline_for -= 1
+                figures.queued_offline += 1
+                continue
+            offline_for = self.send_queue(queue, figures, progress, drops=True)
+        self.send_queue(queue, figures, progress, drops=False)  # back for good
+
+    def send_queue(self, queue: list[tuple[Attempt, str]], figures: Figures,
+                   progress: Progress, drops: bool) -> int:
+        """Sends the queue in order, each save until acknowledged; a save leaves the queue
+        only with its answer. Returns for how many marks the tablet is offline again when
+        the network dropped before an answer arrived (0: the queue is empty)."""
+        while queue:
+            attempt, url = queue[0]
+            if drops and self.rng.random() < LOST_ANSWER:
+                self.record(figures, attempt)
+                attempt.tries += 1
+                if attempt.tries > 1:
+                    figures.retries += 1
+                figures.requests += 1
+                self.request(figures, "POST", url, form=self.fields(attempt),
+                             headers=self.headers())  # its answer never reaches the tablet
+                attempt.answers_lost += 1
+                figures.answers_lost += 1
+                figures.spells += 1
+                return self.rng.randint(1, OFFLINE_MARKS)
+            self.save(figures, progress, attempt, url)
+            queue.pop(0)
+        return 0
+
     def new_value(self, entry_id: str) -> int:
         """A multiple of 0.5 within 0..100, different from the last acknowledged one."""
         last = self.last_acknowledged.get(entry_id)
@@ -468,7 +547,9 @@ class Judge:
         self.rng.shuffle(rows)  # each judge goes through its entries in its own order
         try:
             barrier.wait()
-            for url, entry_id, version, _saved in rows:
+            if self.goes_offline:
+                self.run_offline(phase, rows, mine, progress)
+            for url, entry_id, version, _saved in rows if not self.goes_offline else ():
                 attempt = Attempt(phase, self.name, entry_id, self.new_value(entry_id),
                                   secrets.token_hex(16), version)
                 self.save(mine, progress, attempt, url)
@@ -576,12 +657,19 @@ class Verification:
     # saves committed before a kill whose answer was lost: the retry was answered from the
     # token, without a second revision
     recognised_retries: int = 0
+    # saves that went through a tablet's queue, and those of them stored exactly once (all
+    # phases so far); the same for those whose answer was lost and that were sent again
+    queued: int = 0
+    queued_once: int = 0
+    answers_lost: int = 0
+    answers_lost_once: int = 0
     details: list[str] = field(default_factory=list)
 
     @property
     def failures(self) -> int:
         return (self.lost + self.wrong + self.unknown_revisions + self.value_not_latest_revision
-                + self.duplicate_tokens + self.version_not_revisions + self.broken_chain)
+                + self.duplicate_tokens + self.version_not_revisions + self.broken_chain
+                + self.queued - self.queued_once)
 
     def note(self, text: str) -> None:
         if len(self.details) < 12:
@@ -633,6 +721,20 @@ def verify(site: Site, judges: list[Judge], kills: list[Kill]) -> Verification:
         result.unknown_revisions += result.marks - len(marks)
         result.note(f"{result.marks - len(marks)} marks outside the event")
 
+    tokens = Counter(row[3] for rows in revisions.values() for row in rows if row[3])
+    for judge in judges:
+        for attempt in judge.attempts:
+            if not attempt.queued:
+                continue
+            once = tokens[attempt.token] == 1
+            result.queued += 1
+            result.queued_once += once
+            if attempt.answers_lost:
+                result.answers_lost += 1
+                result.answers_lost_once += once
+            if not once:
+                result.note(f"queued save {attempt.judge} {attempt.entry_id} (token "
+                            f"{attempt.token[:8]}) stored {tokens[attempt.token]} times")
     stored = {(judge, entry_id): (mark_id, value, version)
               for mark_id, judge, entry_id, value, version in marks}
     history: dict[tuple[str, str], list[Attempt]] = {}
@@ -720,7 +822,8 @@ class Outcome:
 
 
 def report_phase(phase: int, figures: Figures, kills: list[Kill], checked: Verification,
-                 expected_saves: int, outcome: Outcome, wanted_kills: int) -> None:
+                 expected_saves: int, outcome: Outcome, wanted_kills: int,
+                 offline_judges: int = 0) -> None:
     title = ("phase 1 (load)" if phase == 1 else
              f"phase 2 (load, the server killed -9 {wanted_kills} time(s))")
     statuses = dict(sorted(figures.statuses.items()))
@@ -770,6 +873,14 @@ def report_phase(phase: int, figures: Figures, kills: list[Kill], checked: Verif
     if kills:
         print(f"saves committed just before a kill, their answer lost: {checked.recognised_retries}"
               f" (each retry was recognised by its token: no second revision)")
+    if checked.queued:
+        print(f"offline tablets: {offline_judges} judges; offline spells {figures.spells}; "
+              f"marks typed while offline, queued and sent on return {figures.queued_offline}; "
+              f"answers lost with the network, the save sent again from the queue "
+              f"{figures.answers_lost}")
+        print(f"queued saves stored exactly once: {checked.queued_once} of {checked.queued} "
+              f"(phases so far); of them with a lost answer: {checked.answers_lost_once} of "
+              f"{checked.answers_lost}")
     for line in checked.details:
         print(f"  ! {line}")
     for line in figures.problems[:10]:
@@ -819,7 +930,8 @@ def run_backend(backend: str, args: argparse.Namespace) -> Outcome:
                 figures, done = run_phase(phase, judges, server, state, kills, rng)
                 all_kills += done
                 checked = verify(site, judges, all_kills)
-                report_phase(phase, figures, done, checked, expected, outcome, kills)
+                report_phase(phase, figures, done, checked, expected, outcome, kills,
+                             sum(judge.goes_offline for judge in judges))
                 sys.stdout.flush()
         finally:
             server.stop()
@@ -858,6 +970,9 @@ def main() -> int:
                         help="seconds a save is retried before it counts as not acknowledged")
     parser.add_argument("--timeout", type=float, default=30.0,
                         help="seconds to wait for an answer before retrying")
+    parser.add_argument("--offline", type=float, default=0.3,
+                        help="share of the judges whose tablets go offline and back at "
+                             "random, queueing their marks meanwhile (0 to 1)")
     parser.add_argument("--real-hash", action="store_true",
                         help="hash the judges' passwords with the production scrypt "
                              f"parameters (default: {FAST_HASH}, as the test suite: sign-in "
@@ -867,6 +982,8 @@ def main() -> int:
         parser.error("--judges, --marks, --workers and --threads must be at least 1")
     if args.kills < 0:
         parser.error("--kills must be 0 or more")
+    if not 0 <= args.offline <= 1:
+        parser.error("--offline must be between 0 and 1")
     if args.seed is None:
         args.seed = secrets.randbelow(10**6)
 
@@ -877,8 +994,9 @@ def main() -> int:
           f"{' '.join(f'{load:.2f}' for load in os.getloadavg())}")
     print(f"load: {args.judges} judges x {args.marks} marks per phase, gunicorn "
           f"{args.workers} workers x {args.threads} threads, a new connection per request, "
-          f"{args.kills} kill(s) -9 in phase 2, seed {args.seed} (--seed {args.seed} repeats "
-          f"the values, orders and kill shares)")
+          f"{args.kills} kill(s) -9 in phase 2, {round(args.judges * args.offline)} tablets "
+          f"going offline and back at random, seed {args.seed} (--seed {args.seed} repeats "
+          f"the values, orders, offline spells and kill shares)")
     started = time.monotonic()
     outcomes, failures = run_backends(args.backend, lambda backend: run_backend(backend, args))
     print(f"\ntotal time: {time.monotonic() - started:.1f} s")

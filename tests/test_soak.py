@@ -1,6 +1,7 @@
 """bench/soak.py, small: 10 judges x 10 marks through gunicorn, then the same again while
-the whole gunicorn process group is killed -9 once and restarted; nothing acknowledged may
-be lost. Runs on this suite's database: SQLite, or PostgreSQL with SCORING_TEST_DB=postgres
+the whole gunicorn process group is killed -9 once and restarted; three of the tablets go
+offline and back at random, queueing their marks meanwhile; nothing acknowledged or queued
+may be lost or stored twice. Runs on this suite's database: SQLite, or PostgreSQL with SCORING_TEST_DB=postgres
 (on the server at SCORING_TEST_POSTGRES_URL). The full run and its figures: RELIABILITY.md.
 """
 
@@ -56,5 +57,11 @@ def test_judges_saving_through_a_kill_lose_nothing() -> None:
     assert "the sheets reloaded before phase 2 showed the acknowledged value and " \
            "version: yes" in done.stdout, output
     assert "stderr: 0 tracebacks, 0 IntegrityError" in done.stdout, output
+    # The three tablets that go offline: every save of their queues stored exactly once.
+    assert done.stdout.count("offline tablets: 3 judges;") == 2, output
+    assert "queued saves stored exactly once: 30 of 30 (phases so far)" in done.stdout, output
+    assert "queued saves stored exactly once: 60 of 60 (phases so far)" in done.stdout, output
+    lost = re.findall(r"of them with a lost answer: (\d+) of (\d+)", done.stdout)
+    assert len(lost) == 2 and all(once == sent for once, sent in lost), output
     assert done.stdout.rstrip().splitlines()[-1].startswith("OK: load held, 1 kill(s) -9 "
                                                             "survived"), output
