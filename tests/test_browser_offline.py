@@ -102,8 +102,8 @@ KEPT = """async () => {
 }"""
 
 QUEUE = """() => new Promise((resolve, reject) => {
-  const request = indexedDB.open('scoring-offline', 1);
-  request.onupgradeneeded = () => request.result.createObjectStore('marks', {keyPath: 'id', autoIncrement: true});
+  const request = indexedDB.open('scoring-offline', 2);
+  request.onupgradeneeded = () => { request.result.createObjectStore('marks', {keyPath: 'id', autoIncrement: true}); request.result.createObjectStore('rows', {keyPath: 'id'}); };
   request.onsuccess = () => {
     const all = request.result.transaction('marks').objectStore('marks').getAll();
     all.onsuccess = () => resolve(all.result.map(e => [e.judge, e.fields.value, e.fields.token]));
@@ -288,4 +288,45 @@ def test_another_judge_on_the_tablet_sends_nothing_of_the_first(  # type: ignore
     assert set(marks) <= {entry.id for entry in entries.values()}
     assert page.evaluate(QUEUE) == []
     assert len(db.session.scalars(select(MarkRevision)).all()) == 2
+    context.close()
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_the_offline_sheet_shows_what_waits(browser, served, judged: Judged,  # type: ignore[no-untyped-def]
+                                            language: str) -> None:
+    base = served.base
+    context = browser.new_context(viewport=TABLET)
+    page = context.new_page()
+    sign_in(page, base, "judge1")
+    if language == "en":
+        page.get_by_role("link", name="English").click()
+        page.wait_for_url(base + "/judge")
+    page.goto(base + "/judge/J/V")
+    page.wait_for_function(KEPT)
+    enter(page, 0, "35.5")
+    page.wait_for_selector(".mark-row.state-saved")
+    context.set_offline(True)
+    for index, value in ((1, "38"), (2, "33"), (3, "29.5")):
+        enter(page, index, value)
+    page.reload()
+    waiting(page, 3)
+    status = page.locator("#offline-status").inner_text()
+    sign = page.locator(".sign-off")
+    # The kept page is from before the first mark was saved: it shows it saved, counted.
+    assert page.locator(".mark-row").nth(0).locator(".mark-input").input_value() == "35.5"
+    assert page.locator(".progress-count").inner_text() == "1 / 5"
+    if language == "zh":
+        assert "离线" in status and "待发送：3 条" in status
+        assert "尚未保存" in page.locator(".mark-row").nth(1).inner_text()
+    else:
+        assert "Offline" in status and "Waiting to be sent: 3" in status
+        assert "Not saved yet" in page.locator(".mark-row").nth(1).inner_text()
+        assert "still wait to be sent" in sign.inner_text()
+    assert sign.locator("button[type=submit]").is_disabled()
+    assert page.evaluate("document.documentElement.scrollWidth") <= TABLET["width"]
+    screenshot(page, f"judge-sheet-offline-queue-{language}")
+    context.set_offline(False)
+    waiting(page, 0)
+    assert page.locator(".mark-row.state-saved").count() == 4
+    assert not sign.locator("button[type=submit]").is_disabled()
     context.close()

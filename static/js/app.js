@@ -10,7 +10,9 @@
 // showed (a mark changed meanwhile comes back as a conflict with both values).
 (function () {
   "use strict";
-  var DB_NAME = "scoring-offline", STORE = "marks", OLD_PENDING = "scoring:pending";
+  // "marks": the queue; "rows": the last saved answer of each row, shown on a page kept
+  // from before it (a sheet opened offline shows what was saved since it was kept).
+  var DB_NAME = "scoring-offline", STORE = "marks", ROWS = "rows", OLD_PENDING = "scoring:pending";
 
   function randomToken() {
     // crypto.randomUUID needs HTTPS; a hall's Wi-Fi often serves plain HTTP.
@@ -30,9 +32,13 @@
     if (!opening) {
       opening = new Promise(function (resolve) {
         var request;
-        try { request = window.indexedDB.open(DB_NAME, 1); } catch (e) { resolve(null); return; }
+        try { request = window.indexedDB.open(DB_NAME, 2); } catch (e) { resolve(null); return; }
         request.onupgradeneeded = function () {
-          request.result.createObjectStore(STORE, {keyPath: "id", autoIncrement: true});
+          var db = request.result;
+          if (!db.objectStoreNames.contains(STORE)) {
+            db.createObjectStore(STORE, {keyPath: "id", autoIncrement: true});
+          }
+          if (!db.objectStoreNames.contains(ROWS)) { db.createObjectStore(ROWS, {keyPath: "id"}); }
         };
         request.onsuccess = function () { resolve(request.result); };
         request.onerror = request.onblocked = function () { resolve(null); };
@@ -42,12 +48,12 @@
   }
 
   // work(store) runs inside one transaction; resolves with what work's last request gave.
-  function transaction(mode, work) {
+  function transaction(mode, work, name) {
     return openDb().then(function (db) {
       if (!db) { return work(null); }
       return new Promise(function (resolve, reject) {
-        var tx = db.transaction(STORE, mode), result;
-        var request = work(tx.objectStore(STORE));
+        var tx = db.transaction(name || STORE, mode), result;
+        var request = work(tx.objectStore(name || STORE));
         if (request) { request.onsuccess = function () { result = request.result; }; }
         tx.oncomplete = function () { resolve(result); };
         tx.onerror = tx.onabort = function () { reject(tx.error); };
@@ -99,6 +105,30 @@
         }
         return store.delete(id);
       }).then(changed);
+    }
+  };
+
+  // The rows saved lately (IndexedDB only: a page's memory would not outlive it).
+  var rows = {
+    all: function () {
+      return transaction("readonly", function (store) {
+        return store ? store.getAll() : null;
+      }, ROWS).then(function (found) { return found || []; }, function () { return []; });
+    },
+    put: function (row) {
+      return transaction("readwrite", function (store) {
+        return store ? store.put(row) : null;
+      }, ROWS).catch(noop);
+    },
+    remove: function (id) {
+      return transaction("readwrite", function (store) {
+        return store ? store.delete(id) : null;
+      }, ROWS).catch(noop);
+    },
+    clear: function () {
+      return transaction("readwrite", function (store) {
+        return store ? store.clear() : null;
+      }, ROWS).catch(noop);
     }
   };
 
@@ -325,7 +355,12 @@
       var version = row && row.querySelector('input[name="version"]');
       saved = !!row && !row.classList.contains("state-conflict") &&
         !row.classList.contains("state-invalid") && !row.classList.contains("state-refused");
-      if (saved && version) { versions[entry.url] = version.value; }
+      if (saved && version) {
+        versions[entry.url] = version.value;
+        rows.put({id: entry.judge + " " + entry.url, judge: entry.judge, url: entry.url,
+                  view: entry.fields.view || "", version: Number(version.value) || 0,
+                  html: answer.text});
+      }
       if (entry.fields.view !== "entry") { window.htmx.trigger(document.body, "progress-changed"); }
       if (!newer && form) {
         window.htmx.swap(form.closest(".mark-row"), answer.text, {swapStyle: "outerHTML"});
@@ -343,7 +378,29 @@
   // Opening a page: the judge's waiting marks shown on their rows, answers kept for a row of
   // this page shown, then everything sent.
   function restore() {
-    return queue.all().then(function (entries) {
+    return rows.all().then(function (saved) {
+      var judge = me(), work = [], added = 0;
+      saved.forEach(function (row) {
+        var form = row.judge === judge ? formFor(row.url) : null;
+        if (!form) { return; }
+        var field = form.elements.version;
+        var shown = field && field.value ? Number(field.value) : 0;
+        if (row.version > shown && (form.elements.view || {}).value === row.view) {
+          window.htmx.swap(form.closest(".mark-row"), row.html, {swapStyle: "outerHTML"});
+          if (!shown) { added += 1; }  // a mark the kept page did not have yet
+        } else if (row.version <= shown) {
+          work.push(rows.remove(row.id));  // the page is newer: no longer needed
+        }
+      });
+      // The count of a kept page, as of the marks saved since (asked afresh once online).
+      var count = document.querySelector(".progress-count");
+      var figures = count && /^(\d+) \/ (\d+)$/.exec(count.textContent.trim());
+      if (added && figures) {
+        count.textContent = Math.min(Number(figures[1]) + added, Number(figures[2])) + " / " +
+          figures[2];
+      }
+      return Promise.all(work);
+    }).then(function () { return queue.all(); }).then(function (entries) {
       var judge = me(), shown = [];
       entries.forEach(function (entry) {
         var form = entry.judge === judge ? formFor(entry.url) : null;
@@ -391,13 +448,14 @@
       window.localStorage.removeItem(OLD_PENDING);
       window.sessionStorage.clear();
     } catch (e) { /* storage refused */ }
+    var saved = rows.clear();
     var work = window.caches ? window.caches.keys().then(function (names) {
       return Promise.all(names.filter(function (name) {
         return name.indexOf("scoring-") === 0;
       }).map(function (name) { return window.caches.delete(name); }));
     }) : Promise.resolve();
     var enough = new Promise(function (resolve) { window.setTimeout(resolve, 3000); });
-    return Promise.race([work.catch(noop), enough]);
+    return Promise.race([Promise.all([work.catch(noop), saved]), enough]);
   }
 
   document.addEventListener("submit", function (event) {
