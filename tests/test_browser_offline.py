@@ -330,3 +330,40 @@ def test_the_offline_sheet_shows_what_waits(browser, served, judged: Judged,  # 
     assert page.locator(".mark-row.state-saved").count() == 4
     assert not sign.locator("button[type=submit]").is_disabled()
     context.close()
+
+
+def test_a_conflict_answered_on_another_page_shows_on_its_sheet(  # type: ignore[no-untyped-def]
+        browser, served, judged: Judged) -> None:
+    base = served.base
+    context = browser.new_context(viewport=TABLET)
+    page = context.new_page()
+    sign_in(page, base, "judge1")
+    page.goto(base + "/judge/J/V")
+    page.wait_for_function(KEPT)
+    enter(page, 0, "30")
+    page.wait_for_selector(".mark-row.state-saved")
+    first = {row_key(entry): entry for entry in judged.entries}[keys_on(page)[0]]
+    context.set_offline(True)
+    enter(page, 0, "31")
+    waiting(page, 1)
+    page.goto(base + "/judge")  # the home page, kept at sign-in: the row is not on it
+    waiting(page, 1)
+    chief = db.session.scalar(select(User).where(User.username == "chief"))
+    mark = db.session.scalar(select(Mark).where(Mark.entry_id == first.id,
+                                                Mark.judge == "judge1"))
+    assert marking.chief_correct(chief, judged.event, mark, "28", "复核",
+                                 mark.version).state == "saved"
+    db.session.commit()
+    context.set_offline(False)
+    waiting(page, 0)
+    answers = page.locator("#offline-status .queue-answers")
+    answers.wait_for()
+    assert "1" in answers.inner_text()  # a conflict waits to be seen on its sheet
+    page.locator("a.sheet-link").first.click()
+    page.wait_for_url(base + "/judge/J/V")
+    row = page.locator(".mark-row").nth(0)
+    page.wait_for_selector(".mark-row.state-conflict")
+    assert "28" in row.inner_text() and "31" in row.inner_text()
+    assert page.locator("#offline-status .queue-answers").is_hidden()
+    assert judge_marks("judge1") == {first.id: "28"}
+    context.close()
