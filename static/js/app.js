@@ -88,6 +88,37 @@
         return null;
       }).then(changed);
     },
+    // The later edits of `entry`'s row still waiting: given `version` (what `entry`
+    // produced), if any; resolves with how many there are.
+    follow: function (entry, version) {
+      var count = 0;
+      return transaction(version === null ? "readonly" : "readwrite", function (store) {
+        var later = function (e) {
+          return e.id !== entry.id && e.judge === entry.judge && e.url === entry.url &&
+            !e.answer;
+        };
+        if (!store) {
+          memory.forEach(function (e) {
+            if (later(e)) { count += 1; if (version !== null) { e.fields.version = version; } }
+          });
+          return null;
+        }
+        store.openCursor().onsuccess = function (event) {
+          var cursor = event.target.result;
+          if (!cursor) { return; }
+          var value = cursor.value;
+          if (later(value)) {
+            count += 1;
+            if (version !== null) {
+              value.fields.version = version;
+              cursor.update(value);
+            }
+          }
+          cursor.continue();
+        };
+        return null;
+      }).then(function () { return count; });
+    },
     put: function (entry) {
       return transaction("readwrite", function (store) {
         if (!store) {
@@ -226,10 +257,11 @@
     var form = markForm(event.detail.elt);
     if (!form || event.detail.elt !== form || !me()) { return; }
     event.preventDefault();
-    enqueue(form);
+    enqueue(form, event.detail.issueRequest);
   });
 
-  function enqueue(form) {
+  // `direct`: htmx's own request, should the browser refuse to store the queue.
+  function enqueue(form, direct) {
     var fields = fieldsOf(form), url = form.getAttribute("hx-post");
     return queue.all().then(function (entries) {
       var same = entries.filter(function (e) { return e.fields.token === fields.token; })[0];
@@ -244,7 +276,7 @@
       showStatus(form, document.body.dataset.msgUnsaved, "state-unsaved");
       flush(true);
     }, function () {
-      showStatus(form, document.body.dataset.msgUnsaved, "state-unsaved");
+      if (direct) { direct(true); }
     });
   }
 
@@ -271,11 +303,18 @@
     });
   }
 
+  // One save after the other, each read afresh from the queue (an edit typed meanwhile is
+  // sent in the same round, with the version its predecessor produced).
   function sendAll() {
     return queue.all().then(function (entries) {
       var judge = me();
-      return sendFrom(entries.filter(function (e) { return e.judge === judge && !e.answer; }),
-                      0, {});
+      var next = entries.filter(function (e) { return e.judge === judge && !e.answer; })[0];
+      if (!next) {
+        wait = 0;
+        refresh();
+        return null;
+      }
+      return sendOne(next).then(function (goOn) { return goOn ? sendAll() : null; });
     });
   }
 
@@ -306,26 +345,20 @@
       }, function () { return false; });
   }
 
-  function sendFrom(list, index, versions) {
-    if (index >= list.length) {
-      wait = 0;
-      refresh();
-      return Promise.resolve();
-    }
-    var entry = list[index];
-    if (entry.judge !== me()) { return sendFrom(list, index + 1, versions); }
-    if (versions[entry.url] !== undefined) { entry.fields.version = versions[entry.url]; }
+  // Sends one save; true when the next one may follow.
+  function sendOne(entry) {
     entry.tried = true;
     return queue.put(entry).then(function () { return post(entry); }).then(function (answer) {
       if (answer.status === 400 && !entry.retoken) {
         entry.retoken = true;
-        return freshToken().then(function () { return sendFrom(list, index, versions); });
+        return freshToken().then(function () { return queue.put(entry); })
+          .then(function () { return true; });
       }
       if (answer.status === 0 || answer.status >= 500 || answer.status === 429) {
         reached = answer.status !== 0 ? reached : false;
         refresh();
         later();
-        return null;
+        return false;
       }
       reached = true;
       if (answer.status === 401) {
@@ -334,45 +367,48 @@
         var expired = formFor(entry.url);
         if (expired) { showStatus(expired, document.body.dataset.msgExpired, "state-unsaved"); }
         refresh();
-        return null;
+        return false;
       }
-      if (answer.status === 409) { refresh(); return null; }  // another judge's: never sent
-      var newer = list.slice(index + 1).some(function (e) { return e.url === entry.url; });
-      return answered(entry, answer, newer, versions).then(function () {
-        return sendFrom(list, index + 1, versions);
-      });
+      if (answer.status === 409) { refresh(); return false; }  // another judge's: never sent
+      return answered(entry, answer).then(function () { return true; });
     });
   }
 
-  // The server has answered this edit: show the answer on its row (unless a newer edit of
-  // the row waits: that one is shown), or, the row not being on this page, keep a conflict
-  // or refusal to show when its sheet opens.
-  function answered(entry, answer, newer, versions) {
-    var form = formFor(entry.url), saved = false;
+  // The server has answered this edit. Saved: the row's later edits, typed while it was on
+  // its way, take the version it produced. Shown on its row, unless a later edit of the row
+  // waits (that one is shown); the row not being on this page, a conflict or refusal is
+  // kept, to be shown when its sheet opens.
+  function answered(entry, answer) {
+    var row = null, saved = false, version = null;
     if (answer.status === 200) {
-      var row = new window.DOMParser().parseFromString(answer.text, "text/html")
+      row = new window.DOMParser().parseFromString(answer.text, "text/html")
         .querySelector(".mark-row");
-      var version = row && row.querySelector('input[name="version"]');
+      var field = row && row.querySelector('input[name="version"]');
+      version = field ? field.value : null;
       saved = !!row && !row.classList.contains("state-conflict") &&
         !row.classList.contains("state-invalid") && !row.classList.contains("state-refused");
-      if (saved && version) {
-        versions[entry.url] = version.value;
+    }
+    return queue.follow(entry, saved ? version : null).then(function (newer) {
+      var form = formFor(entry.url);
+      if (saved && version !== null) {
         rows.put({id: entry.judge + " " + entry.url, judge: entry.judge, url: entry.url,
-                  view: entry.fields.view || "", version: Number(version.value) || 0,
+                  view: entry.fields.view || "", version: Number(version) || 0,
                   html: answer.text});
       }
-      if (entry.fields.view !== "entry") { window.htmx.trigger(document.body, "progress-changed"); }
-      if (!newer && form) {
+      if (row && entry.fields.view !== "entry") {
+        window.htmx.trigger(document.body, "progress-changed");
+      }
+      if (row && !newer && form) {
         window.htmx.swap(form.closest(".mark-row"), answer.text, {swapStyle: "outerHTML"});
-      } else if (!newer && !saved && row) {
+      } else if (row && !newer && !saved) {
         entry.answer = answer.text;
         return queue.put(entry).then(changed);
+      } else if (!row && form && !newer) {
+        showStatus(form, document.body.dataset.msgRefused + ": " +
+                   (answer.text || answer.status).toString().slice(0, 200), "state-refused");
       }
-    } else if (form && !newer) {
-      showStatus(form, document.body.dataset.msgRefused + ": " +
-                 (answer.text || answer.status).toString().slice(0, 200), "state-refused");
-    }
-    return queue.remove(entry.id);
+      return queue.remove(entry.id);
+    });
   }
 
   // Opening a page: the judge's waiting marks shown on their rows, answers kept for a row of
@@ -433,8 +469,10 @@
       .then(function (registration) {
         var urls = Array.prototype.map.call(document.querySelectorAll("a.sheet-link"),
                                             function (link) { return link.getAttribute("href"); });
-        if (!controlled) { urls.push(window.location.pathname + window.location.search); }
-        if (registration.active && urls.length) {
+        // This page too: fetched again when it came before the worker, else kept only if
+        // its copy is missing (the browser may have dropped it).
+        urls.push(window.location.pathname + window.location.search);
+        if (registration.active) {
           registration.active.postMessage({keep: urls, fresh: !controlled});
         }
       }).catch(noop);
