@@ -85,6 +85,7 @@ def sign_in(page, base: str, username: str) -> None:  # type: ignore[no-untyped-
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(base + "/judge")
+    page.wait_for_function(KEPT)  # the home page, and the sheets it lists, kept
 
 
 def enter(page, index: int, value: str) -> None:  # type: ignore[no-untyped-def]
@@ -130,8 +131,25 @@ def judge_marks(judge: str) -> dict[int, str]:
         select(Mark).join(Criterion).where(Mark.judge == judge, Criterion.code == "V"))}
 
 
+CACHES = """async () => {
+  const out = [];
+  for (const name of await caches.keys()) {
+    out.push([name, (await (await caches.open(name)).keys()).map(r => r.url)]);
+  }
+  return out;
+}"""
+
+
 def waiting(page, count: int) -> None:  # type: ignore[no-untyped-def]
-    page.wait_for_selector(f"#offline-status[data-waiting='{count}']", timeout=20_000)
+    """Until the page says `count` marks wait; else what the page and its caches hold."""
+    try:
+        page.wait_for_selector(f"#offline-status[data-waiting='{count}']", timeout=20_000)
+    except Exception as error:
+        status = page.locator("#offline-status")
+        raise AssertionError(
+            f"{page.url}: {page.title()!r}, "
+            f"{status.evaluate('e => e.outerHTML') if status.count() else 'no status'}, "
+            f"caches {page.evaluate(CACHES)}") from error
 
 
 def test_five_marks_typed_offline_survive_a_reload_and_a_closed_browser(  # type: ignore[no-untyped-def]

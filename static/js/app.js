@@ -13,6 +13,10 @@
   // "marks": the queue; "rows": the last saved answer of each row, shown on a page kept
   // from before it (a sheet opened offline shows what was saved since it was kept).
   var DB_NAME = "scoring-offline", STORE = "marks", ROWS = "rows", OLD_PENDING = "scoring:pending";
+  // IndexedDB writes are asynchronous: a mark is first written, synchronously, to this
+  // journal in localStorage, so that a reload or a closed tab a moment after typing loses
+  // nothing; it moves into the queue at once, and on the next page load if it had no time.
+  var JOURNAL = "scoring:journal";
 
   function randomToken() {
     // crypto.randomUUID needs HTTPS; a hall's Wi-Fi often serves plain HTTP.
@@ -40,7 +44,7 @@
           }
           if (!db.objectStoreNames.contains(ROWS)) { db.createObjectStore(ROWS, {keyPath: "id"}); }
         };
-        request.onsuccess = function () { resolve(request.result); };
+        request.onsuccess = function () { durable = true; resolve(request.result); };
         request.onerror = request.onblocked = function () { resolve(null); };
       });
     }
@@ -163,6 +167,36 @@
     }
   };
 
+  function journal() {
+    try { return JSON.parse(window.localStorage.getItem(JOURNAL) || "[]"); }
+    catch (e) { return []; }
+  }
+
+  function setJournal(entries) {
+    try {
+      if (entries.length) { window.localStorage.setItem(JOURNAL, JSON.stringify(entries)); }
+      else { window.localStorage.removeItem(JOURNAL); }
+    } catch (e) { /* storage refused or full: the queue alone */ }
+  }
+
+  var durable = false;  // IndexedDB opened: the journal may be emptied into it
+
+  function unjournal(token) {
+    if (!durable) { return; }
+    setJournal(journal().filter(function (e) { return e.fields.token !== token; }));
+  }
+
+  // The journal's marks into the queue, oldest first (each replacing its row's unsent edit).
+  function drainJournal() {
+    var pending = journal();
+    return pending.reduce(function (done, entry) {
+      return done.then(function () { return queue.all(); }).then(function (entries) {
+        var known = entries.some(function (e) { return e.fields.token === entry.fields.token; });
+        return known ? null : queue.add(entry);
+      }).then(function () { unjournal(entry.fields.token); });
+    }, Promise.resolve());
+  }
+
   function supersedes(entry, older) {
     return older.judge === entry.judge && older.url === entry.url && !older.tried &&
       !older.answer;
@@ -263,16 +297,28 @@
   // `direct`: htmx's own request, should the browser refuse to store the queue.
   function enqueue(form, direct) {
     var fields = fieldsOf(form), url = form.getAttribute("hx-post");
+    if (!fields.token) {  // a change without an edit of its own: a token of its own
+      fields.token = randomToken();
+      form.elements.token.value = fields.token;
+    }
+    var entry = {judge: me(), url: url, fields: fields, tried: false, answer: null,
+                 typed: Date.now()};
+    var noted = journal().filter(function (e) { return e.fields.token !== fields.token; });
+    noted.push(entry);
+    setJournal(noted);  // synchronously, before anything else
     return queue.all().then(function (entries) {
       var same = entries.filter(function (e) { return e.fields.token === fields.token; })[0];
       if (same && same.fields.value === fields.value && same.url === url) { return null; }
-      if (!fields.token || same) {  // a change without an edit of its own: a token of its own
+      if (same) {  // the token of another edit: this one gets its own
         fields.token = randomToken();
         form.elements.token.value = fields.token;
+        setJournal(journal().filter(function (e) {
+          return e.fields.token !== same.fields.token;
+        }).concat([entry]));
       }
-      return queue.add({judge: me(), url: url, fields: fields, tried: false, answer: null,
-                        typed: Date.now()});
+      return queue.add(entry);
     }).then(function () {
+      unjournal(entry.fields.token);
       showStatus(form, document.body.dataset.msgUnsaved, "state-unsaved");
       flush(true);
     }, function () {
@@ -318,18 +364,26 @@
     });
   }
 
+  var ANSWER_WAIT = 15000;  // ms: a save unanswered by then is sent again later (its token)
+
   function post(entry) {
     var body = new window.URLSearchParams();
     Object.keys(entry.fields).forEach(function (name) { body.append(name, entry.fields[name]); });
     body.append("judge", entry.judge);
+    var control = window.AbortController ? new window.AbortController() : null;
+    var timer = control ? window.setTimeout(function () { control.abort(); }, ANSWER_WAIT) : null;
     return window.fetch(entry.url, {
       method: "POST", body: body, credentials: "same-origin", cache: "no-store",
-      headers: {"HX-Request": "true", "X-CSRFToken": csrf()}
+      headers: {"HX-Request": "true", "X-CSRFToken": csrf()},
+      signal: control ? control.signal : undefined
     }).then(function (response) {
       return response.text().then(function (answer) {
         return {status: response.status, text: answer};
       });
-    }, function () { return {status: 0, text: ""}; });
+    }).catch(function () { return {status: 0, text: ""}; }).then(function (answer) {
+      window.clearTimeout(timer);
+      return answer;
+    });
   }
 
   // A page kept from before a new sign-in carries an old security token: ask for the page
@@ -569,7 +623,10 @@
     if (!statusBox()) { return; }
     refresh();
     startWorker();
-    restore().catch(noop).then(function () { refresh(); flush(true); });
+    drainJournal().catch(noop).then(restore).catch(noop).then(function () {
+      refresh();
+      flush(true);
+    });
     window.setInterval(function () { if (!flushing && statusBox().dataset.waiting !== "0") { flush(false); } }, 20000);
   });
 }());
