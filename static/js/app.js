@@ -613,13 +613,21 @@
 
   // Without IndexedDB the queue lives in this page only: leaving it would lose marks.
   window.addEventListener("beforeunload", function (event) {
-    openDb().then(noop);
     if (memory.length) { event.preventDefault(); event.returnValue = ""; }
   });
 
   document.addEventListener("DOMContentLoaded", function () {
     try { window.localStorage.removeItem(OLD_PENDING); } catch (e) { /* refused */ }
-    if (document.querySelector('form[data-forget-offline="on-load"]')) { forgetKept(); }
+    // A sign-in page: the clearing ends before the form can be sent (else it could land
+    // after the next judge's pages were kept).
+    var signIn = document.querySelector('form[data-forget-offline="on-load"]');
+    if (signIn) {
+      var buttons = signIn.querySelectorAll("button[type=submit]");
+      Array.prototype.forEach.call(buttons, function (button) { button.disabled = true; });
+      forgetKept().then(function () {
+        Array.prototype.forEach.call(buttons, function (button) { button.disabled = false; });
+      });
+    }
     if (!statusBox()) { return; }
     refresh();
     startWorker();
