@@ -60,6 +60,11 @@ ACTIONS = {
     "certificates.issue": _l("Certificates issued"),
     "certificates.export": _l("Certificates printed"),
     "demo.load": _l("Demo loaded"),
+    "event.arbiter": _l("Arbiter appointed"),
+    "appeal.file": _l("Appeal received"),
+    "appeal.rule": _l("Appeal ruled on"),
+    "appeal.export": _l("Appeal file printed"),
+    "mark.recheck": _l("Mark changed in a re-check"),
 }
 
 KEYS = {
@@ -77,18 +82,20 @@ KEYS = {
     "visibility": _l("Board"), "data_seed": _l("Data seed"), "draw_seed": _l("Draw seed"),
     "preview": _l("Preview"), "station": _l("Station"), "order": _l("Order"),
     "contestant": _l("Contestant"), "bibs": _l("Bibs"),
+    "appeal": _l("Appeal"), "arbiter": _l("Arbiter"), "ruling": _l("Ruling"),
+    "delegation": _l("Delegation"), "text": _l("Text"), "window_ends": _l("Window ends"),
 }
 
 STEPS = {
     "open": _l("open scoring"), "lock": _l("lock scoring"), "publish": _l("publish"),
     "reopen": _l("reopen scoring"), "draw": _l("the draw"), "register": _l("registration"),
     "import_scores": _l("import of marks"), "recode": _l("new codes (two-stage coding)"),
-    "decode": _l("decoding"),
+    "decode": _l("decoding"), "provisional": _l("provisional publication"),
 }
 
 VIA = {"web": _l("the console"), "cli": _l("the command line"), "link": _l("a sign-in link")}
 
-ACCOUNT_KEYS = {"judge", "chief", "username"}
+ACCOUNT_KEYS = {"judge", "chief", "username", "arbiter"}
 
 
 def action_label(code: str) -> str:
@@ -169,6 +176,8 @@ def value_text(action: str, key: str, value: Any, namer: Namer) -> str:
         return label("status", value)
     if key == "role" and isinstance(value, str):
         return label("role", value)
+    if key == "ruling" and isinstance(value, str):
+        return label("appeal", value)
     if key == "step" and isinstance(value, str):
         return str(STEPS.get(value, value))
     if key == "via" and isinstance(value, str):

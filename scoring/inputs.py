@@ -292,3 +292,4 @@ class SchemeFile:
     shares: list[str | None]  # per award tier, the share as written
     # criterion code -> blind (its marks public only once decoded); absent means blind
     blind: dict[str, bool] = field(default_factory=dict)
+    appeal_hours: int = 2  # the appeal window after the provisional publication

@@ -10,11 +10,15 @@ LABELS = {
                    "frozen": _l("frozen"), "published": _l("published")},
     "state": {"setup": _l("setting up"), "registration": _l("registration"),
               "drawn": _l("lots drawn"), "scoring": _l("scoring"), "locked": _l("locked"),
-              "published": _l("published")},
+              "provisional": _l("provisional (appeal window)"), "published": _l("published")},
     "status": {"ok": _l("ok"), "absent": _l("absent"), "dq": _l("disqualified")},
-    "role": {"organiser": _l("organiser"), "chief": _l("chief judge"), "judge": _l("judge")},
+    "role": {"organiser": _l("organiser"), "chief": _l("chief judge"), "judge": _l("judge"),
+             "arbiter": _l("arbiter")},
     "source": {"import": _l("import"), "judge": _l("judge"), "chief": _l("chief judge"),
                "demo": _l("demo")},
+    "appeal": {"received": _l("received"), "dismissed": _l("dismissed"),
+               "recheck": _l("re-check ordered"), "changed": _l("re-checked: marks changed"),
+               "unchanged": _l("re-checked: marks unchanged")},
 }
 
 

@@ -18,7 +18,7 @@ CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 MAX_PLACES = 4  # marks are stored with four decimal places
 
 TOP_KEYS = {"code", "name", "competition", "decimals", "rounding", "award_rounding",
-            "tie_break", "team_best_n", "sections", "criteria", "awards"}
+            "tie_break", "team_best_n", "appeal_hours", "sections", "criteria", "awards"}
 SECTION_KEYS = {"code", "name"}
 CRITERION_KEYS = {"code", "name", "section", "max", "step", "weight", "judges", "aggregate",
                   "kind", "max_spread", "blind"}
@@ -220,6 +220,7 @@ def check_scheme(data: dict[str, Any], filename: str | None = None) -> SchemeFil
     rounding = check.choice(data, "rounding", "", rules.ROUNDING_MODES, "stage")
     award_rounding = check.choice(data, "award_rounding", "", rules.AWARD_ROUNDINGS, "half_up")
     team_best_n = check.integer(data, "team_best_n", "", 1, 10_000, None)
+    appeal_hours = check.integer(data, "appeal_hours", "", 0, 720, 2)
 
     sections = []
     for index, table in enumerate(_tables(check, data, "sections")):
@@ -336,7 +337,8 @@ def check_scheme(data: dict[str, Any], filename: str | None = None) -> SchemeFil
         rounding=rounding, award_rounding=award_rounding, tie_break=tuple(tie_break),
         team_best_n=team_best_n, sections=tuple(sections), criteria=tuple(criteria),
         awards=tuple(awards))
-    return SchemeFile(scheme, competition, weights, shares, blinds)
+    return SchemeFile(scheme, competition, weights, shares, blinds,
+                      appeal_hours=2 if appeal_hours is None else appeal_hours)
 
 
 MAX_TABLES = 60  # sections, criteria or award tiers in one scheme (the form's rows too)

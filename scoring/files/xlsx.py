@@ -177,7 +177,7 @@ def audit_sheet(sheet: Worksheet, results: EventResults) -> None:
         details = record.details
         columns: list[Any] = [bibs.get(record.entry_id) if record.entry_id else None,
                               None, None, None, None]
-        if record.action == "mark.correct":
+        if record.action in ("mark.correct", "mark.recheck"):
             columns = [columns[0], namer.criterion(details.get("criterion")),
                        namer.person(details.get("judge")), as_figure(details.get("old")),
                        as_figure(details.get("new"))]
@@ -215,6 +215,41 @@ def audit_sheet(sheet: Worksheet, results: EventResults) -> None:
     set_up_printing(sheet, f"{event.name}  {_('Audit log')}", landscape=True)
 
 
+def appeals_sheet(sheet: Worksheet, results: EventResults) -> None:
+    """Every appeal of the event (申诉): who lodged it about whom and which criteria, what it
+    says, when it was received and by whom, the rulings with their reasons, and the
+    re-check's changes of marks."""
+    from ..labels import label
+    from ..queries.appeals import event_appeals
+
+    names = display_names()
+    rows = []
+    for appeal in event_appeals(results.event):
+        changes = db.session.scalars(select(MarkRevision).where(
+            MarkRevision.appeal_id == appeal.id).options(
+                joinedload(MarkRevision.mark).joinedload(Mark.criterion))
+            .order_by(MarkRevision.id)).all()
+        rechecked = "; ".join(
+            f"{revision.mark.criterion.code} {names.get(revision.mark.judge, revision.mark.judge)}"
+            f" {revision.old_value} → {revision.new_value} ({revision.reason or ''})"
+            for revision in changes)
+        rows.append([appeal.id, appeal.entry.bib, appeal.entry.contestant.name,
+                     appeal.delegation or "", ", ".join(appeal.criteria), appeal.text,
+                     local_time(appeal.received_at), names.get(appeal.received_by,
+                                                               appeal.received_by),
+                     label("appeal", appeal.status), appeal.ruling_reason or "",
+                     names.get(appeal.ruled_by or "", appeal.ruled_by or ""),
+                     local_time(appeal.ruled_at), rechecked or None,
+                     appeal.final_reason or "", local_time(appeal.final_at)])
+    write_table(sheet, [_("Appeal"), _("Bib"), _("Name"), _("Lodged by"), _("Criteria"),
+                        _("What the appeal says"), _("Received"), _("Received by"),
+                        _("Status"), _("Ruling's reason"), _("Ruled by"), _("Ruled"),
+                        _("Re-check's changes"), _("Final ruling's reason"), _("Final ruling")],
+                rows, [None, "@", "@", "@", "@", "@", DATETIME_FORMAT, "@", "@", "@", "@",
+                       DATETIME_FORMAT, "@", "@", DATETIME_FORMAT])
+    set_up_printing(sheet, f"{results.event.name}  {_('Appeals')}", landscape=True)
+
+
 def as_figure(value: Any) -> Decimal | None:
     """A mark kept as text in an audit record, as a number again (None when it is not one)."""
     try:
@@ -224,11 +259,11 @@ def as_figure(value: Any) -> Decimal | None:
 
 
 def results_xlsx(results: EventResults) -> bytes:
-    """The workbook: results, team ranking, judges' marks, audit log."""
+    """The workbook: results, team ranking, judges' marks, appeals, audit log."""
     book = Workbook()
     sheets = [(book.active, _("Results"), results_sheet)]
     for title, build in ((_("Team ranking"), teams_sheet), (_("Judges’ marks"), marks_sheet),
-                         (_("Audit log"), audit_sheet)):
+                         (_("Appeals"), appeals_sheet), (_("Audit log"), audit_sheet)):
         sheets.append((book.create_sheet(), title, build))
     for sheet, title, build in sheets:
         sheet.title = title[:31]

@@ -31,8 +31,8 @@ def create_user(username: str, role: str, password: str | None, actor: str,
     elif name_taken(username):
         problems.append(Problem(_("the account “%(name)s” already exists", name=username),
                                 field="NAME"))
-    if role not in ("organiser", "chief", "judge"):
-        problems.append(Problem(_("the role must be organiser, chief or judge"),
+    if role not in ("organiser", "chief", "judge", "arbiter"):
+        problems.append(Problem(_("the role must be organiser, chief, judge or arbiter"),
                                 field="--role"))
     for value, field in ((display_name, "--display-name"), (delegation, "--delegation")):
         problem = text_problem(value, 100) if value is not None else None

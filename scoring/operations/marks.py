@@ -18,7 +18,7 @@ from sqlalchemy import select
 from .. import policy
 from ..extensions import db
 from ..inputs import ScoreRow, parse_mark, text_problem
-from ..models import Criterion, Entry, Event, Mark, MarkRevision, SignOff, User, utcnow
+from ..models import Appeal, Criterion, Entry, Event, Mark, MarkRevision, SignOff, User, utcnow
 from ..problems import InputError, Problem
 from ..queries.marks import is_signed, judge_progress, marked_by, panel
 from . import audit, bump_results, lock_event, move_state, require
@@ -86,7 +86,8 @@ def import_scores(event: Event, rows: list[ScoreRow], actor: str, filename: str,
 
 def set_mark(entry: Entry, criterion: Criterion, judge: str, value: Decimal, *, source: str,
              actor: str, user: User | None = None, mark: Mark | None = None,
-             reason: str | None = None, client_token: str | None = None) -> Mark:
+             reason: str | None = None, client_token: str | None = None,
+             appeal: Appeal | None = None) -> Mark:
     """Create or change one mark, with its revision. The caller has checked the value."""
     if mark is None:
         mark = Mark(entry=entry, criterion=criterion, judge=judge, value=value,
@@ -99,7 +100,8 @@ def set_mark(entry: Entry, criterion: Criterion, judge: str, value: Decimal, *, 
         mark.updated_at = utcnow()
     db.session.add(MarkRevision(mark=mark, old_value=old, new_value=value,
                                 user_id=user.id if user else None, actor=actor, source=source,
-                                reason=reason, client_token=client_token))
+                                reason=reason, client_token=client_token,
+                                appeal_id=appeal.id if appeal is not None else None))
     return mark
 
 
@@ -217,11 +219,22 @@ def sign_off(user: User, event: Event, criterion: Criterion) -> str | None:
 
 
 def chief_correct(chief: User, event: Event, mark: Mark, typed: str, reason: str,
-                  seen_version: int | None) -> Outcome:
+                  seen_version: int | None, appeal: Appeal | None = None) -> Outcome:
     """The event's chief judge changes a mark (after sign-off or lock) with a mandatory
-    reason; flushed when `saved`, and the caller commits."""
+    reason; flushed when `saved`, and the caller commits. With `appeal`: the re-check its
+    ruling ordered, while the results are provisional: only while the appeal's status is
+    `recheck`, and only the marks of the criteria it names for its contestant; the revision
+    is linked to the appeal."""
     lock_event(event)
-    refusal = policy.refusal("correct", event, chief)
+    refusal = policy.refusal("correct" if appeal is None else "recheck", event, chief)
+    if refusal is None and appeal is not None:
+        db.session.refresh(appeal)
+        if appeal.event_id != event.id or appeal.status != "recheck":
+            refusal = _("Appeal #%(id)s has no re-check open: marks change in a re-check "
+                        "only while its ruling orders one.", id=appeal.id)
+        elif mark.entry_id != appeal.entry_id or mark.criterion.code not in appeal.criteria:
+            refusal = _("Appeal #%(id)s is about other marks: its re-check changes only the "
+                        "criteria it names, of its contestant.", id=appeal.id)
     if refusal:
         return Outcome("refused", mark, refusal, typed)
     value, problem = parse_mark(typed, mark.criterion.to_rule())
@@ -238,10 +251,15 @@ def chief_correct(chief: User, event: Event, mark: Mark, typed: str, reason: str
         return Outcome("invalid", mark, _("The mark already has this value."), typed)
     old = mark.value
     set_mark(mark.entry, mark.criterion, mark.judge, value, source="chief",
-             actor=chief.username, user=chief, mark=mark, reason=reason)
-    audit("mark.correct", chief.username, event, user=chief, entry=mark.entry,
-          criterion=mark.criterion.code, judge=mark.judge, old=str(old), new=str(value),
-          reason=reason)
+             actor=chief.username, user=chief, mark=mark, reason=reason, appeal=appeal)
+    if appeal is None:
+        audit("mark.correct", chief.username, event, user=chief, entry=mark.entry,
+              criterion=mark.criterion.code, judge=mark.judge, old=str(old), new=str(value),
+              reason=reason)
+    else:
+        audit("mark.recheck", chief.username, event, user=chief, entry=mark.entry,
+              appeal=appeal.id, criterion=mark.criterion.code, judge=mark.judge,
+              old=str(old), new=str(value), reason=reason)
     if mark.criterion.public:
         bump_results(event)
     db.session.flush()

@@ -20,6 +20,7 @@ from ...inputs import SchemeFile
 from ...models import AuditEvent, Competition, Contestant, Entry, Event, User
 from ...operations import events as event_operations
 from ...problems import InputError
+from ...queries import appeals as appeal_queries
 from ...queries.marks import event_progress
 from ..chief import lock_summary
 from ..exports import download, file_name
@@ -159,7 +160,11 @@ def event_view(event: Event, state: StateForm | None = None,
                                                                        current_user)), None)
     return render_template("admin/event.html", event=event, entries=entries, problem=problem,
                            state=state, visibility_form=visibility, step=step,
-                           summary=lock_summary(event) if step == "lock" else None), status
+                           summary=lock_summary(event) if step == "lock" else None,
+                           open_appeals=appeal_queries.open_appeals(event),
+                           appeals=len(appeal_queries.event_appeals(event)),
+                           left=appeal_queries.time_left(event),
+                           publish_refusal=appeal_queries.publish_refusal(event)), status
 
 
 @bp.get("/events/<code>")

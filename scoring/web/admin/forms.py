@@ -224,7 +224,7 @@ class CompetitionForm(ConsoleForm):
 
 
 STALE_PAGE = _l("Nothing was done: this page is out of date. Look at it again.")
-CONFIRMED_STEPS = ("open", "lock", "publish")  # the steps that ask for a tick first
+CONFIRMED_STEPS = ("open", "lock", "provisional", "publish")  # each asks for a tick first
 
 
 class StateForm(ConsoleForm):
@@ -255,6 +255,34 @@ class StateForm(ConsoleForm):
     def expected_state(self) -> str | None:
         """The state the page showed (a reopening's form may leave it out)."""
         return self.from_state.data or None
+
+
+class AppealForm(ConsoleForm):
+    """A written appeal as received by the organisers (申诉): who lodged it, about which
+    contestant and criteria, what it says."""
+    bib = Text(_l("Contestant (bib)"), render_kw={"maxlength": 20, "autocomplete": "off"},
+               validators=[DataRequired(_l("Which contestant is the appeal about?"))])
+    criteria = SelectMultipleField(_l("Criteria appealed"), validate_choice=False)
+    delegation = Text(_l("Lodged by (delegation; empty: the contestant's)"),
+                      render_kw={"maxlength": 100}, validators=[Plain(100)])
+    text = Text(_l("What the appeal says"), render_kw={"maxlength": 4000, "rows": 4},
+                validators=[DataRequired(_l("Write what the appeal says.")),
+                            Plain(4000, lines=True)])
+
+
+RULING_CHOICES = (("dismissed", _l("Dismiss the appeal")), ("recheck", _l("Order a re-check")),
+                  ("final", _l("Record the final ruling after the re-check")))
+
+
+class RulingForm(ConsoleForm):
+    """The arbiters' ruling on an appeal, with its reason; carries the appeal's status the
+    page showed, so that a second post is refused rather than ruling twice."""
+    ruling = Select(_l("Ruling"), choices=RULING_CHOICES,
+        validators=[AnyOf(("dismissed", "recheck", "final"), message=_l("Choose a ruling."))])
+    reason = Text(_l("Reason (kept in the appeal's file)"), render_kw={"maxlength": 2000},
+                  validators=[DataRequired(_l("A ruling needs a reason.")),
+                              Plain(2000, lines=True)])
+    seen = HiddenText(validators=[DataRequired(STALE_PAGE)])
 
 
 class LockForm(ConsoleForm):
@@ -308,7 +336,7 @@ class DrawForm(ConsoleForm):
 SECTION_ROWS, CRITERION_ROWS, AWARD_ROWS = 4, 10, 4  # rows shown of each table, at least
 MAX_ROWS = 60  # rows of a table in the scheme form; more is not a scheme but an attack
 TOP_FIELDS = ("code", "name", "decimals", "rounding", "award_rounding", "tie_break",
-              "team_best_n")
+              "team_best_n", "appeal_hours")
 TABLES = {"sections": "section", "criteria": "criterion", "awards": "award"}
 # Where check_scheme says a problem is: "criteria[2] (P1).max" is the second criterion row.
 FIELD_PATH = re.compile(r"^(sections|criteria|awards)\[(\d+)\](?: \(.*?\))?\.(\w+)$")
@@ -402,6 +430,8 @@ class SchemeForm(ConsoleForm):
                      description=_l("in order, e.g. section:practical, criterion:P1, time"))
     team_best_n = Number(_l("Team: best N members (empty: all)"), whole=True,
                          render_kw={"inputmode": "decimal"})
+    appeal_hours = Number(_l("Appeal window (hours after the provisional publication)"),
+                          whole=True, default=2, render_kw={"inputmode": "decimal"})
     section = Rows(SectionRow, SECTION_ROWS)
     criterion = Rows(CriterionRow, CRITERION_ROWS)
     award = Rows(AwardRow, AWARD_ROWS)
@@ -435,6 +465,7 @@ class SchemeForm(ConsoleForm):
         data: dict[str, Any] = {
             "code": self.code.data or None, "name": self.name.data or None,
             "decimals": self.decimals.data, "team_best_n": self.team_best_n.data,
+            "appeal_hours": self.appeal_hours.data,
             "rounding": self.rounding.data, "award_rounding": self.award_rounding.data,
             "tie_break": [key for key in re.split(r"[\s,，]+", self.tie_break.data or "")
                           if key],
@@ -485,6 +516,7 @@ def scheme_data(event: Event) -> dict[str, Any]:
         "code": event.code, "name": event.name, "decimals": event.decimals,
         "rounding": event.rounding, "award_rounding": event.award_rounding,
         "tie_break": ", ".join(event.tie_break), "team_best_n": event.team_best_n,
+        "appeal_hours": event.appeal_hours,
         "section": [{"code": section.code, "name": section.name}
                     for section in event.sections],
         "criterion": [{"code": criterion.code, "name": criterion.name,
