@@ -124,6 +124,29 @@ def close_window(code: str) -> None:
     db.session.commit()
 
 
+def publish_now(event: Event, actor: str = "test") -> None:
+    """Publish a locked event through the operations: provisionally, the appeal window let
+    pass (its start moved back), then finally; committed."""
+    from datetime import timedelta
+
+    from scoring.operations.events import change_state
+
+    change_state(event, "provisional", actor)
+    db.session.commit()
+    event.provisional_at -= timedelta(hours=event.appeal_hours, minutes=1)
+    db.session.commit()
+    change_state(event, "publish", actor)
+    db.session.commit()
+
+
+def publish_cli(runner: FlaskCliRunner, code: str) -> None:
+    """Publish a locked event from the command line: provisionally, the window let pass,
+    then finally (`scoring board CODE published`)."""
+    run(runner, "event", "state", code, "provisional")
+    close_window(code)
+    run(runner, "board", code, "published")
+
+
 def publish_steps(client: FlaskClient, token: str, code: str) -> None:
     """Lock (if in scoring), publish provisionally, let the appeal window pass, publish:
     through the console's event page, each step ticked."""

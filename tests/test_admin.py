@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from scoring.extensions import db
 from scoring.models import Assignment, AuditEvent, Contestant, Entry, Event
 
-from .judging_helpers import PASSWORD, sign_in, step
+from .judging_helpers import PASSWORD, close_window, sign_in, step
 from .test_cli import EXAMPLE_B, run, snapshot
 
 
@@ -213,6 +213,12 @@ def test_draw_assign_open_lock_publish(client: FlaskClient, organiser: str,
     assert db.session.scalar(select(Event.state)) == "locked"
     response = client.post("/admin/events/EX-B/draw", data={"csrf_token": organiser})
     assert response.status_code == 409  # no redraw once scoring started
+    client.post("/admin/events/EX-B/state",
+                data={"csrf_token": organiser, **step("provisional")})
+    refused = client.post("/admin/events/EX-B/state",
+                          data={"csrf_token": organiser, **step("publish")})
+    assert refused.status_code == 409  # the appeal window is open
+    close_window("EX-B")
     client.post("/admin/events/EX-B/state", data={"csrf_token": organiser, **step("publish")})
     db.session.expire_all()
     assert db.session.scalar(select(Event.state)) == "published"

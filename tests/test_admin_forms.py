@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from scoring.extensions import db
 from scoring.models import Assignment, AuditEvent, Competition, Entry, Event, EventStaff, User
 
-from .judging_helpers import PASSWORD, sign_in, step
+from .judging_helpers import PASSWORD, publish_steps, sign_in, step
 from .test_admin import people_xlsx, scheme_form
 from .test_cli import EXAMPLE_B, load_example_b, run, snapshot
 
@@ -207,8 +207,7 @@ def test_the_scheme_file_form(client: FlaskClient, organiser: str) -> None:
 def test_the_reopen_reason(client: FlaskClient, organiser: str, runner: FlaskCliRunner,
                            language: str, message: str) -> None:
     load_example_b(runner)
-    for action in ("lock", "publish"):
-        client.post("/admin/events/EX-B/state", data={"csrf_token": organiser, **step(action)})
+    publish_steps(client, organiser, "EX-B")
     if language == "en":
         english(client)
     before = written()
@@ -398,8 +397,7 @@ def test_the_assignments_grid(client: FlaskClient, organiser: str, runner: Flask
     assert response.status_code == 302  # what is no judge's criterion is ignored
     assert [(a.user.username, a.criterion.code) for a in db.session.scalars(
         select(Assignment).where(Assignment.user_id == judge.id))] == [("judge1", "T")]
-    for action in ("lock", "publish"):
-        client.post("/admin/events/EX-B/state", data={"csrf_token": organiser, **step(action)})
+    publish_steps(client, organiser, "EX-B")
     before = written()
     response = client.post(url, data={"csrf_token": organiser, "assign": [f"{judge.id}:P"]})
     assert response.status_code == 409 and written() == before

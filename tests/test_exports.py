@@ -45,8 +45,11 @@ def set_state(event: Event, state: str) -> None:
 
 
 def publish(runner: FlaskCliRunner) -> None:
-    """Publish the locked results: only then does a certificate verify."""
-    run(runner, "board", "EX-B", "published")
+    """Publish the locked results (provisionally, the appeal window let pass, finally):
+    only then does a certificate verify."""
+    from .judging_helpers import publish_cli
+
+    publish_cli(runner, "EX-B")
 
 
 def export_file(runner: FlaskCliRunner, tmp_path: Path, code: str, format_: str) -> bytes:
@@ -72,7 +75,8 @@ def check_workbook(data: bytes, event: Event) -> None:
     results = event_results(event)
     scheme = results.scheme
     book = load_workbook(io.BytesIO(data))
-    assert book.sheetnames == ["Results", "Team ranking", "Judges’ marks", "Audit log"]
+    assert book.sheetnames == ["Results", "Team ranking", "Judges’ marks", "Appeals",
+                               "Audit log"]
 
     sheet = book["Results"]
     headers = [cell.value for cell in sheet[1]]

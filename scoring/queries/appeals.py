@@ -43,8 +43,8 @@ def when(moment: datetime | None) -> str:
 def duration(left: timedelta) -> str:
     """"1 h 05 min" of what is left of a window."""
     minutes = int(left.total_seconds() // 60)
-    return _("%(hours)s h %(minutes)s min", hours=minutes // 60,
-             minutes=f"{minutes % 60:02d}")
+    padded = str(minutes % 60).zfill(2)
+    return _("%(hours)s h %(minutes)s min", hours=minutes // 60, minutes=padded)
 
 
 def event_appeals(event: Event) -> list[Appeal]:

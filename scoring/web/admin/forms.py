@@ -717,7 +717,8 @@ class AccountForm(ConsoleForm):
 
     username = Text(_l("Account"))
     display_name = Text(_l("Name people see"))
-    role = Select(_l("Role"), choices=list(LABELS["role"].items())[::-1])
+    role = Select(_l("Role"), choices=[(code, LABELS["role"][code]) for code in (
+        "judge", "chief", "organiser", "arbiter")])
     delegation = Text(_l("Own delegation (conflict of interest)"))
     password = Text(_l("Password (empty: generated)"))
 
@@ -784,6 +785,23 @@ class ChiefForm(ConsoleForm):
             select(User).where(User.username == name))
         if self.account is None:
             raise ValidationError(_("Choose a chief judge's account."))
+
+
+class ArbiterForm(ConsoleForm):
+    arbiter = Select(_l("Add to the arbitration group"))
+
+    def offer(self, candidates: list[User]) -> ArbiterForm:
+        self.arbiter.offer((user.username,
+                            f"{user.display_name or user.username} ({user.username})")
+                           for user in candidates)
+        return self
+
+    def validate_arbiter(self, field: Select) -> None:
+        name = field.data or ""
+        self.account = None if not name or text_problem(name, 80) else db.session.scalar(
+            select(User).where(User.username == name))
+        if self.account is None:
+            raise ValidationError(_("Choose an arbiter's account."))
 
 
 # --- the audit log's filters (a GET form: nothing is written, no token) ------------------------

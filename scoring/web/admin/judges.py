@@ -12,12 +12,13 @@ from sqlalchemy import select
 from ...extensions import db
 from ...models import Assignment, Criterion, EventStaff, User
 from ...operations import accounts
+from ...operations import appeals as appeal_operations
 from ...operations.events import appoint_chief
 from ...problems import InputError
 from .. import auth
 from . import bp, console_event, organisers_only, sent_back
 from .forms import (
-    ACCOUNT_FIELDS, AccountForm, ActiveForm, AssignmentsForm, ChiefForm, EmptyForm,
+    ACCOUNT_FIELDS, AccountForm, ActiveForm, ArbiterForm, AssignmentsForm, ChiefForm, EmptyForm,
 )
 
 CARD_HOURS = 36  # a card made the day before still works all the competition day
@@ -123,12 +124,20 @@ def assignments(code: str) -> ResponseReturnValue:
         .order_by(User.username)).all()
     appoint_form = ChiefForm(formdata=None).offer(
         [judge for judge in judges if judge.role == "chief" and judge not in chiefs])
+    arbiters = db.session.scalars(select(User).join(EventStaff).where(
+        EventStaff.event_id == event.id, EventStaff.role == "arbiter")
+        .order_by(User.username)).all()
+    arbiter_form = ArbiterForm(formdata=None).offer([
+        user for user in db.session.scalars(select(User).where(
+            User.role == "arbiter", User.active).order_by(User.username))
+        if user not in arbiters])
     problem, field = request.args.get("problem"), request.args.get("field")
-    if appoint_form.show(field, problem):
+    if appoint_form.show(field, problem) or arbiter_form.show(field, problem):
         problem = None
     return render_template("admin/assignments.html", event=event, judges=judges,
                            assigned=assigned, saved=request.args.get("saved"), chiefs=chiefs,
                            form=form, appoint_form=appoint_form, button=EmptyForm(formdata=None),
+                           arbiters=arbiters, arbiter_form=arbiter_form,
                            problem=problem), 409 if form.problems else 200
 
 
@@ -141,6 +150,24 @@ def appoint(code: str) -> ResponseReturnValue:
         return sent_back("admin.assignments", form, code=code)
     try:
         appoint_chief(event, form.account, current_user.username, user=current_user)
+        db.session.commit()
+    except InputError as error:
+        db.session.rollback()
+        form.refuse(error)
+        return sent_back("admin.assignments", form, code=code)
+    return redirect(url_for("admin.assignments", code=code, saved=1))
+
+
+@bp.post("/events/<code>/arbiter")
+def appoint_arbiter(code: str) -> ResponseReturnValue:
+    """Put an arbiter's account in this event's arbitration group (仲裁组)."""
+    event = console_event(code, "appoint_arbiter")
+    form = ArbiterForm()
+    if not form.validate_on_submit():
+        return sent_back("admin.assignments", form, code=code)
+    try:
+        appeal_operations.appoint_arbiter(event, form.account, current_user.username,
+                                          user=current_user)
         db.session.commit()
     except InputError as error:
         db.session.rollback()
