@@ -105,15 +105,20 @@ def init_db() -> None:
               help="Then keep entering the demo's remaining marks as its judges would.")
 @click.option("--rate", type=click.FloatRange(0.1, 50), default=2.0,
               help="Marks a second while simulating (default 2).")
-def demo(if_empty: bool, simulate: bool, rate: float) -> None:
+@click.option("--provisional", is_flag=True,
+              help="Load it later on: every mark in, the results published provisionally, "
+                   "one appeal waiting for the arbiters.")
+def demo(if_empty: bool, simulate: bool, rate: float, provisional: bool) -> None:
     """Load the demo competition (a welding final) into an empty database."""
-    load_demo(if_empty or simulate)
+    if provisional and simulate:
+        fail([_("--provisional and --simulate do not go together: every mark is in already")])
+    load_demo(if_empty or simulate, provisional)
     if simulate:
         demo_module.simulate(rate, click.echo)
 
 
 @writes
-def load_demo(if_empty: bool) -> str | None:
+def load_demo(if_empty: bool, provisional: bool = False) -> str | None:
     if not demo_module.database_is_empty():
         if not if_empty:
             raise InputError(Problem(_(
@@ -122,6 +127,8 @@ def load_demo(if_empty: bool) -> str | None:
             return "\n".join([_("The demo competition is already loaded."),
                               demo_module.accounts_text()])
         return None
+    if provisional:
+        return "\n".join([demo_module.load_provisional(actor()), demo_module.accounts_text()])
     return "\n".join([demo_module.load_demo(actor()), demo_module.accounts_text()])
 
 

@@ -29,6 +29,7 @@ from .inputs import ContestantRow, EntryRow, id_check_digit
 from .labels import label
 from .models import Assignment, Competition, Criterion, Entry, Event, EventStaff, User
 from .operations import accounts, audit, bump_results, entries as entry_operations, events
+from .operations import appeals as appeal_operations
 from .operations.marks import save_judge_mark, set_mark, sign_off
 from .queries.marks import event_progress, is_signed, judge_progress, markable_entries
 
@@ -146,6 +147,8 @@ ACCOUNTS = (
     DemoAccount("judge4", "judge", "demo-judge4", "刘裁判", None, ("P1", "P2")),
     DemoAccount("judge5", "judge", "demo-judge5", "陈裁判", None, ("P1", "P3")),
 )
+# `scoring demo --provisional` adds the arbitration group's account (仲裁组).
+ARBITER = DemoAccount("arbiter", "arbiter", "demo-arbiter", "孙仲裁")
 P1_JUDGES = tuple(account.username for account in ACCOUNTS if "P1" in account.criteria)
 SINGLE_JUDGE = {code: account.username for account in ACCOUNTS
                 for code in account.criteria if code != "P1"}
@@ -380,6 +383,43 @@ def load_demo(actor: str) -> str:
           code=event.code),
     ])
 
+
+
+def load_provisional(actor: str) -> str:
+    """The demo at a later moment (`scoring demo --provisional`): every mark in, scoring
+    locked, the results published provisionally (公示) with the appeal window open, an
+    arbiter in the event's arbitration group and one appeal received, not yet ruled on:
+    about the runner-up's weld inspection (P1). Flushes; the caller commits."""
+    summary = load_demo(actor)
+    event = db.session.scalar(select(Event).where(Event.code == DEMO_EVENT))
+    assert event is not None
+    users = {user.username: user for user in db.session.scalars(select(User))}
+    marker = _Marker(actor, users)
+    rng = random.Random(DATA_SEED + 1)
+    for user, criterion, entry in missing_marks(event):
+        marker(entry, criterion, user.username, plausible_mark(rng, criterion, entry))
+    db.session.flush()
+    events.change_state(event, "lock", actor)
+    events.change_state(event, "provisional", actor)
+    arbiter, _password = accounts.create_user(ARBITER.username, ARBITER.role, ARBITER.password,
+                                              actor, ARBITER.display_name)
+    appeal_operations.appoint_arbiter(event, arbiter, actor)
+    from .queries.appeals import when
+    from .queries.results import event_results
+
+    runner_up = event_results(event).standings.results[1]
+    entry = next(entry for entry in event.entries if entry.bib == runner_up.bib)
+    appeal = appeal_operations.file_appeal(
+        event, runner_up.bib, ["P1"], "本队选手焊缝外观检验得分明显低于其他裁判的评分，"
+        "请求对外观检验（P1）复核。", actor, delegation=entry.delegation)
+    db.session.flush()
+    return "\n".join([summary, _(
+        "Every mark is in; the results of %(code)s are published provisionally until "
+        "%(time)s, and appeal #%(id)s (bib %(bib)s, P1) waits for the arbiters' ruling.",
+        code=event.code, time=when(event.appeal_window_ends_at), id=appeal.id,
+        bib=runner_up.bib),
+        _("%(username)s: %(role)s, password %(password)s", username=ARBITER.username,
+          role=label("role", ARBITER.role), password=ARBITER.password)])
 
 
 # --- the simulation -----------------------------------------------------------------------

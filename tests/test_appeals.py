@@ -375,3 +375,21 @@ def test_reopening_a_provisional_event_ends_its_window(
     run(runner, "event", "state", "J", where)
     run(runner, "event", "state", "J", "reopen", "--reason", "发现录入错误")
     assert event().state == "scoring" and event().provisional_at is None
+
+
+def test_the_demo_can_show_a_provisional_event_with_one_open_appeal(
+        runner: FlaskCliRunner, client: FlaskClient) -> None:
+    output = run(runner, "demo", "--provisional")
+    assert "arbiter" in output and "demo-arbiter" in output
+    weld = db.session.scalar(select(Event).where(Event.code == "WELD"))
+    assert weld.state == "provisional" and weld.visibility == "live"
+    assert all(criterion.public for criterion in weld.criteria)
+    appeals = db.session.scalars(select(Appeal)).all()
+    assert len(appeals) == 1 and appeals[0].status == "received"
+    assert appeals[0].criteria == ["P1"]
+    arbiter = db.session.scalar(select(User).where(User.username == "arbiter"))
+    assert arbiter.role == "arbiter" and weld.id in arbiter.arbiter_of
+    api = client.get("/api/events/WELD/results").get_json()
+    assert api["event"]["provisional"] and any(row["award"] for row in api["results"])
+    token = sign_in(client, "arbiter", "demo-arbiter")
+    assert token and client.get(f"/appeals/WELD/{appeals[0].id}").status_code == 200

@@ -247,8 +247,8 @@ def test_demo_api_shows_the_event_without_personal_data(
     load(runner)
     events = client.get("/api/events")
     assert events.status_code == 200
-    assert {"code": "WELD", "name": "焊工决赛", "state": "scoring", "visibility": "live"} in (
-        events.get_json()["events"])
+    assert {"code": "WELD", "name": "焊工决赛", "state": "scoring", "visibility": "live",
+            "provisional": False, "appeal_window_ends_at": None} in events.get_json()["events"]
     results = client.get("/api/events/WELD/results")
     assert results.status_code == 200
     rows = results.get_json()["results"]
