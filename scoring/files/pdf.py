@@ -414,7 +414,7 @@ def appeal_pdf(record: AppealFile, printed_at: datetime | None = None) -> bytes:
                     label("source", revision.source)
                     + (f" #{revision.appeal_id}" if revision.appeal_id else ""),
                     revision.reason or ""]
-                   for line in item.marks for revision in line.revisions]
+                   for line, revision in item.history]
         if history:
             story.append(Spacer(1, 2 * mm))
             story.append(plain_table(

@@ -122,6 +122,12 @@ class CriterionFile:
     spread_now: Decimal | None
 
     @property
+    def history(self) -> list[tuple[JudgeMark, MarkRevision]]:
+        """Every revision of these marks with its judge's line, oldest first."""
+        return sorted(((line, revision) for line in self.marks for revision in line.revisions),
+                      key=lambda pair: pair[1].id)
+
+    @property
     def over_limit(self) -> bool:
         limit = self.criterion.max_spread
         return limit is not None and self.spread_now is not None and self.spread_now > limit
