@@ -281,3 +281,22 @@ def test_console_pages_once_locked(browser, live_server: str,  # type: ignore[no
     for path in ("/admin/events/WELD", "/admin/events/WELD/sheet", "/admin/events/WELD/draw"):
         audit.goto(page, path, f"{path} (locked)")
     audit.finish()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_appeal_pages(browser, live_server: str, app: Flask, runner: FlaskCliRunner,  # type: ignore[no-untyped-def]
+                      language: str) -> None:
+    """The demo at its provisional moment (one appeal waiting): the appeals' pages for the
+    organiser, the arbiter and the chief judge, and the provisional board."""
+    app.config["SCORING_BOARD_CACHE"] = False
+    result = runner.invoke(args=["demo", "--provisional"])
+    assert result.exit_code == 0, result.output
+    audit = Audit(browser, live_server, language)
+    audit.goto(audit.page(PHONE), "/e/WELD")
+    for username, password in (("organiser", "demo-organiser"), ("arbiter", "demo-arbiter"),
+                               ("chief", "demo-chief")):
+        page = audit.page(CONSOLE)
+        audit.sign_in(page, username, password)
+        for path in ("/appeals", "/appeals/WELD", "/appeals/WELD/1"):
+            audit.goto(page, path, f"{path} ({username})")
+    audit.finish()

@@ -394,3 +394,34 @@ def test_the_demo_can_show_a_provisional_event_with_one_open_appeal(
     assert api["event"]["provisional"] and any(row["award"] for row in api["results"])
     token = sign_in(client, "arbiter", "demo-arbiter")
     assert token and client.get(f"/appeals/WELD/{appeals[0].id}").status_code == 200
+
+
+def test_bad_input_is_shown_beside_its_field_and_writes_nothing(
+        runner: FlaskCliRunner, client: FlaskClient, app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    set_up(runner, tmp_path)
+    run(runner, "event", "state", "J", "lock")
+    run(runner, "event", "state", "J", "provisional")
+    boss = sign_in(client, "boss")
+    client.get("/lang/en")
+    before = len(actions())
+    response = appeal_post(client, boss, "", [], "")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'id="e-f-bib"' in page and 'id="e-f-text"' in page
+    response = appeal_post(client, boss, "99", ["NOPE"], "请复核")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409 and "99" in page and "NOPE" in page
+    assert len(actions()) == before and db.session.scalar(select(func.count(Appeal.id))) == 0
+    appeal_post(client, boss, "07", ["V"], "请复核")
+    appeal = db.session.scalar(select(Appeal))
+    arbiter = FlaskClient(app, use_cookies=True)
+    token = sign_in(arbiter, "arb")
+    arbiter.get("/lang/en")
+    response = arbiter.post(f"/appeals/J/{appeal.id}/rule", data={
+        "csrf_token": token, "ruling": "recheck", "reason": "", "seen": "received"})
+    assert response.status_code == 422 and 'id="e-f-reason"' in response.get_data(as_text=True)
+    response = arbiter.post(f"/appeals/J/{appeal.id}/rule", data={
+        "csrf_token": token, "ruling": "final", "reason": "x", "seen": "received"})
+    assert response.status_code == 409 and "re-check" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Appeal, appeal.id).status == "received"
+    assert arbiter.get(f"/appeals/J/{appeal.id + 1}").status_code == 404

@@ -9,7 +9,7 @@ from flask.testing import FlaskCliRunner
 from openpyxl import Workbook
 
 from .conftest import screenshot
-from .judging_helpers import PASSWORD
+from .judging_helpers import PASSWORD, close_window
 from .test_cli import run
 
 pytestmark = pytest.mark.browser
@@ -143,8 +143,14 @@ def test_from_an_empty_database_to_published_results(
     page.goto(live_server + "/admin/events/WELD")
     page.check("#confirm-lock")
     page.get_by_role("button", name="锁定评分").click()
+    page.check("#confirm-provisional")
+    page.get_by_role("button", name="公示成绩").click()
+    assert page.locator(".badge-state").inner_text() == "公示中（申诉期）"
+    assert page.locator(".appeals-card .window-open").count() == 1
+    close_window("WELD")  # the appeal window's hours go by
+    page.goto(live_server + "/admin/events/WELD")
     page.check("#confirm-publish")
-    page.get_by_role("button", name="公布成绩").click()
+    page.get_by_role("button", name="正式公布成绩").click()
     assert page.locator(".badge-state").inner_text() == "已公布"
     screenshot(page, "admin-event-zh")
 
