@@ -410,8 +410,8 @@ def load_provisional(actor: str) -> str:
     runner_up = event_results(event).standings.results[1]
     entry = next(entry for entry in event.entries if entry.bib == runner_up.bib)
     appeal = appeal_operations.file_appeal(
-        event, runner_up.bib, ["P1"], "本队选手焊缝外观检验得分明显低于其他裁判的评分，"
-        "请求对外观检验（P1）复核。", actor, delegation=entry.delegation)
+        event, runner_up.bib, ["P1"], "本队选手对焊缝外观检验（P1）的得分有异议，"
+        "请求复核。", actor, delegation=entry.delegation)
     db.session.flush()
     return "\n".join([summary, _(
         "Every mark is in; the results of %(code)s are published provisionally until "

@@ -400,7 +400,8 @@ def appeal_pdf(record: AppealFile, printed_at: datetime | None = None) -> bytes:
         story.append(para(f"{criterion.code} {criterion.name}", 12))
         rows = [[line.name + (f" ({line.judge})" if line.name != line.judge else ""),
                  line.delegation or "—",
-                 _("conflict!") if line.conflict else _("none"),
+                 (_("conflict!") if line.mark else _("stood aside")) if line.conflict
+                 else _("none"),
                  line.before or "—", line.now or "—"] for line in item.marks]
         rows.append([_("Spread"), "", "", "" if item.spread_before is None
                      else str(item.spread_before),

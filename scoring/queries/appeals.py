@@ -108,7 +108,7 @@ class JudgeMark:
     judge: str  # account name (or an import's label)
     name: str  # the judge's display name
     delegation: str | None
-    conflict: bool  # the judge's delegation is the entry's (they should have stood aside)
+    conflict: bool  # the judge's delegation is the entry's: stood aside, or (a mark) should have
     before: str | None  # when the appeal was received
     now: str | None
     revisions: list[MarkRevision] = field(default_factory=list)
