@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 
-from .. import policy
+from .. import audit_words, policy
 from ..extensions import db
 from ..models import AuditEvent, Entry, Event, Mark, MarkRevision
 from ..operations import marks as marking
@@ -199,5 +199,8 @@ def history(event_code: str) -> ResponseReturnValue:
     records = db.session.scalars(
         select(AuditEvent).where(AuditEvent.event_id == event.id)
         .order_by(AuditEvent.id.desc()).limit(500)).all()
+    # In words, as on the console's audit log: people by their names, actions and details
+    # in the reader's language (scoring/audit_words.py); the stored codes stay in the XLSX.
+    namer, rows = audit_words.said(records)
     return render_template("chief/history.html", event=event, revisions=revisions,
-                           records=records)
+                           rows=rows, person=namer.person, criterion_name=namer.criterion)
