@@ -18,7 +18,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import CombinedMultiDict
 from wtforms import (
     BooleanField, FieldList, Form, FormField, SelectChoice, SelectField, SelectMultipleField,
-    StringField,
+    StringField, TextAreaField,
 )
 from wtforms.validators import AnyOf, DataRequired, ValidationError
 from wtforms.utils import unset_value
@@ -749,6 +749,24 @@ class AccountForm(ConsoleForm):
                 check_password_text(field.data)
             except InputError as error:
                 raise ValidationError(error.problems[0].message) from None
+
+
+class AccountsForm(ConsoleForm):
+    """Several accounts at once, pasted from a spreadsheet (accounts.create_users reads and
+    checks the lines, and names the line of each problem)."""
+
+    accounts = TextAreaField(_l("Several accounts at once: one per line"), description=_l(
+        "account, name, own delegation (name and delegation may be left out); cells copied "
+        "from Excel or WPS, or separated by commas. Passwords are generated."),
+        render_kw={"rows": 6, "spellcheck": "false", "autocomplete": "off",
+                   "placeholder": "j1\t张建国\t山东代表队"})
+    role = Select(_l("Role"), choices=list(LABELS["role"].items())[::-1], default="judge")
+
+    def validate_accounts(self, field: TextAreaField) -> None:
+        text = first_text(field.raw_data or [])
+        if len(text) > 20_000:
+            raise ValidationError(_("longer than %(limit)s characters", limit=20_000))
+        field.data = text
 
 
 class ActiveForm(ConsoleForm):
