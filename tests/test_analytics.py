@@ -163,6 +163,8 @@ def test_no_marks_is_a_header_only(runner: FlaskCliRunner, tmp_path: Path) -> No
 # --- the console's page -----------------------------------------------------------------------
 
 def page(client: FlaskClient, query: str = "") -> tuple[int, str]:
+    """The page in English (the interface's default is Chinese)."""
+    client.get("/lang/en")
     response = client.get(f"/admin/events/AN/analytics{query}")
     return response.status_code, response.get_data(as_text=True)
 
@@ -249,8 +251,9 @@ def test_linked_from_the_chiefs_pages_and_the_console(client: FlaskClient,
 def test_the_page_in_chinese(client: FlaskClient, panel: None) -> None:
     sign_in(client, "chief")
     client.get("/lang/zh_CN")
-    status, html = page(client, "?threshold=5")
-    assert status == 200 and "裁判评分分析" in html and highlighted(html) == ["A", "C"]
+    html = client.get("/admin/events/AN/analytics?threshold=5").get_data(as_text=True)
+    assert "<h1>裁判评分分析" in html and highlighted(html) == ["A", "C"]
+    assert "偏严" in html and "偏宽" in html and "宽严度" in html
 
 
 # --- the XLSX export ----------------------------------------------------------------------------

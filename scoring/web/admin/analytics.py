@@ -32,9 +32,8 @@ class ThresholdForm(FlaskForm):
     class Meta:
         csrf = False
 
-    threshold = Number(_l("Highlight a judge whose severity is beyond ± (% of the "
-                          "criterion's maximum)"), render_kw={"inputmode": "decimal",
-                                                              "maxlength": 6})
+    threshold = Number(_l("Threshold (per cent of each criterion's maximum)"),
+                       render_kw={"inputmode": "decimal", "maxlength": 6})
 
     def validate_threshold(self, field: Number) -> None:
         if field.data is None:
