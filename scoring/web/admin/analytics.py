@@ -47,7 +47,7 @@ class ThresholdForm(FlaskForm):
 # --- the chart's geometry (SVG user units; exact, shown with one place) ---------------------
 
 WIDTH = 720
-LABEL_WIDTH = 170  # the judges' names, left of the plot
+LABEL_WIDTH = 130  # the judges' names, left of the plot
 PLOT_LEFT, PLOT_RIGHT = LABEL_WIDTH + 10, WIDTH - 20
 ROW_HEIGHT = 34
 TOP = 14
@@ -91,6 +91,17 @@ class CriterionView:
     directions: dict[str, str]
 
 
+STEPS = [Decimal(base).scaleb(power) for power in range(-4, 5) for base in (1, 2, 5)]
+
+
+def tick_values(extent: Fraction) -> list[Decimal]:
+    """Round values for the axis, 0 among them: multiples of the smallest 1, 2 or 5 × 10^k
+    that leaves at most four ticks on either side of zero within ±extent."""
+    step = next((step for step in STEPS if extent / Fraction(step) <= 4), STEPS[-1])
+    count = int(extent / Fraction(step))
+    return [step * index for index in range(-count, count + 1)]
+
+
 def chart(item: CriterionAnalytics, threshold: Decimal, decimals: int,
           flagged: set[str], directions: dict[str, str]) -> Chart:
     """Each compared judge a row: a line over the spread of d (lowest to highest), a dot at
@@ -109,8 +120,8 @@ def chart(item: CriterionAnalytics, threshold: Decimal, decimals: int,
     height = TOP + ROW_HEIGHT * len(rows) + AXIS_HEIGHT
     band_width = Fraction(threshold) / extent * half * 2
     result = Chart(height=height, zero=x(0), band=(x(-threshold), unit(band_width)),
-                   ticks=[(x(value), f"{value:+.{decimals}f}" if value else "0")
-                          for value in ((-threshold, 0, threshold) if threshold else (0,))],
+                   ticks=[(x(value), format(value.normalize(), "+f") if value else "0")
+                          for value in tick_values(extent)],
                    axis_y=TOP + ROW_HEIGHT * len(rows))
     for index, row in enumerate(rows):
         figures = row.figures
