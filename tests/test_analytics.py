@@ -184,10 +184,12 @@ def test_the_chief_and_organisers_see_it(client: FlaskClient, panel: None, who: 
                       r'(?:<span[^>]*>[^<]*</span>)?</th>\s*<td class="num">(\d+)</td>\s*'
                       r'<td class="num">([^<]*)</td>\s*<td class="num">([^<]*)</td>\s*'
                       r'<td class="num">([^<]*)</td>', html)
-    assert [(row[0], row[2], row[3], row[4], row[5]) for row in rows] == [
-        ("A", "3", "-3.00", "3.00", "1.00"), ("B", "3", "0.00", "1.00", "0.99"),
-        ("C", "3", "3.00", "3.00", "1.00"), ("C", "0", "", "", "")][:len(rows)]
-    assert "Not compared" in html and "T, S" in html
+    assert [(row[0], row[1], row[2], row[3], row[4], row[5]) for row in rows] == [
+        ("A", "甲裁判", "3", "-3.00", "3.00", "1.00"), ("B", "乙裁判", "3", "0.00", "1.00", "0.99"),
+        ("C", "丙裁判", "3", "3.00", "3.00", "1.00")]
+    # S (C's one deduction) and T (the exam's label, no account) have nothing to compare.
+    assert "Not compared (no contestant marked by three judges or more): T, S." in html
+    assert "data-judge=\"机考\"" not in html and html.count("<tr class=") == 3
 
 
 def highlighted(html: str) -> list[str]:
