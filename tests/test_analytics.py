@@ -76,11 +76,11 @@ C,S,0,,,
 """
 
 
-def set_up_panel(runner: FlaskCliRunner, tmp_path: Path) -> None:
+def set_up_panel(runner: FlaskCliRunner, tmp_path: Path, marks: str = SCORES) -> None:
     scheme = tmp_path / "scheme.toml"
     scheme.write_text(SCHEME, encoding="utf-8")
     scores = tmp_path / "scores.csv"
-    scores.write_text(SCORES, encoding="utf-8")
+    scores.write_text(marks, encoding="utf-8")
     run(runner, "event", "import", scheme)
     run(runner, "contestants", "import", "AN", EXAMPLE_B / "contestants.csv")
     for name, shown in (("A", "甲裁判"), ("B", "乙裁判"), ("C", "丙裁判")):
@@ -221,6 +221,22 @@ def test_a_bad_threshold_is_said_beside_the_field(client: FlaskClient, panel: No
     assert 'aria-invalid="true"' in html and 'class="error field-error"' in html
     assert highlighted(html) == []  # the default is used meanwhile
     assert html.count('<svg class="analytics-chart"') == 1
+
+
+def test_a_panel_in_full_agreement(client: FlaskClient, runner: FlaskCliRunner,
+                                   tmp_path: Path) -> None:
+    """Every judge gives every contestant the same mark: severity and deviation 0, no
+    consistency (nothing varies), nobody highlighted even at a threshold of 0."""
+    same = "bib,criterion,judge,score\n" + "".join(
+        f"{bib},Q,{judge},30\n" for bib in ("03", "07", "12") for judge in "ABC")
+    set_up_panel(runner, tmp_path, same)
+    assert run(runner, "analytics", "AN", "--format", "csv") == (
+        "judge,criterion,n,severity,deviation,consistency\n"
+        "A,Q,3,0.00,0.00,\nB,Q,3,0.00,0.00,\nC,Q,3,0.00,0.00,\n")
+    sign_in(client, "chief")
+    status, html = page(client, "?threshold=0")
+    assert status == 200 and highlighted(html) == []
+    assert html.count('<g class="judge-bar"') == 3
 
 
 def test_judges_and_the_public_never_see_it(client: FlaskClient, panel: None) -> None:
