@@ -57,6 +57,7 @@ ACTIONS = {
     "link.create": _l("Sign-in link made"),
     "link.revoke": _l("Sign-in links revoked"),
     "results.export": _l("Results exported"),
+    "analytics.export": _l("Judge analytics exported"),
     "certificates.issue": _l("Certificates issued"),
     "certificates.export": _l("Certificates printed"),
     "demo.load": _l("Demo loaded"),

@@ -53,6 +53,8 @@ ACTIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "correct": (frozenset({"scoring", "locked"}), frozenset({"chief"})),
     "certificates": (CLOSED, frozenset({"organiser", "chief"})),
     "export": (ANY, frozenset({"organiser", "chief"})),
+    # how each judge marks compared with the panel: never the judges', never public
+    "analytics": (ANY, frozenset({"organiser", "chief"})),
 }
 NEXT_STATE = {"open": "scoring", "lock": "locked", "publish": "published", "reopen": "scoring"}
 

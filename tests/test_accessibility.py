@@ -212,6 +212,13 @@ def test_chief_pages(browser, live_server: str, demo: Event, language: str) -> N
     page.wait_for_selector("#correct-value[aria-invalid=true]")
     audit.check(page, "/chief/WELD (correction refused)")
     audit.goto(page, "/chief/WELD/history")
+    # Judge analytics at 1366x768, with a judge highlighted and with a refused threshold.
+    console = audit.page(CONSOLE)
+    audit.sign_in(console, "chief", "demo-chief")
+    audit.goto(console, "/admin/events/WELD/analytics?threshold=2")
+    assert console.locator("tr.flag-severity").count() >= 1
+    audit.goto(console, "/admin/events/WELD/analytics?threshold=abc",
+               "/admin/events/WELD/analytics (threshold refused)")
     audit.finish()
 
 

@@ -72,7 +72,8 @@ def check_workbook(data: bytes, event: Event) -> None:
     results = event_results(event)
     scheme = results.scheme
     book = load_workbook(io.BytesIO(data))
-    assert book.sheetnames == ["Results", "Team ranking", "Judges’ marks", "Audit log"]
+    assert book.sheetnames == ["Results", "Team ranking", "Judges’ marks", "Judge analytics",
+                               "Audit log"]
 
     sheet = book["Results"]
     headers = [cell.value for cell in sheet[1]]

@@ -1,5 +1,6 @@
 """The XLSX export for the competition committee: results, team ranking, every judge's raw
-marks (for 成绩复核) and the event's audit log, one sheet each, ready to print.
+marks (for 成绩复核), the judge analytics and the event's audit log, one sheet each, ready
+to print.
 
 Figures are numbers (the exact Decimal, shown with the event's `decimals` places); text that
 a spreadsheet could take for a formula is stored as a string with Excel's quote prefix, so
@@ -29,6 +30,7 @@ from .exports import is_formula_like, sheet_columns, sheet_rows, sheet_title
 from .. import audit_words
 from ..extensions import db
 from ..models import AuditEvent, Criterion, Entry, Mark, MarkRevision
+from ..queries.analytics import event_analytics
 from ..queries.marks import display_names
 from ..queries.results import EventResults, team_rows
 from ..rules import natural_key
@@ -162,6 +164,22 @@ def marks_sheet(sheet: Worksheet, results: EventResults) -> None:
     set_up_printing(sheet, f"{results.event.name}  {_('Judges’ marks')}", landscape=False)
 
 
+def analytics_sheet(sheet: Worksheet, results: EventResults) -> None:
+    """Judge analytics (scoring/queries/analytics.py): one row per judge and criterion, as
+    `scoring analytics` gives them; figures as numbers with the event's places, consistency
+    with 2, empty when undefined."""
+    event = results.event
+    number = figure_format(event.decimals)
+    rows = [[row.name, row.account, item.criterion.code, item.criterion.name, row.figures.n,
+             row.figures.severity, row.figures.deviation, row.figures.consistency]
+            for item in event_analytics(event) for row in item.rows]
+    write_table(sheet, [_("Judge"), _("Account"), _("Criterion"), _("Criterion name"),
+                        _("Contestants compared"), _("Severity"), _("Deviation"),
+                        _("Consistency")], rows,
+                ["@", "@", "@", "@", "0", number, number, figure_format(2)])
+    set_up_printing(sheet, f"{event.name}  {_('Judge analytics')}", landscape=False)
+
+
 def audit_sheet(sheet: Worksheet, results: EventResults) -> None:
     """The event's audit records and the revisions of its marks, oldest first, in words
     (scoring/audit_words.py): who by display name, the action's label, the details as
@@ -224,11 +242,11 @@ def as_figure(value: Any) -> Decimal | None:
 
 
 def results_xlsx(results: EventResults) -> bytes:
-    """The workbook: results, team ranking, judges' marks, audit log."""
+    """The workbook: results, team ranking, judges' marks, judge analytics, audit log."""
     book = Workbook()
     sheets = [(book.active, _("Results"), results_sheet)]
     for title, build in ((_("Team ranking"), teams_sheet), (_("Judges’ marks"), marks_sheet),
-                         (_("Audit log"), audit_sheet)):
+                         (_("Judge analytics"), analytics_sheet), (_("Audit log"), audit_sheet)):
         sheets.append((book.create_sheet(), title, build))
     for sheet, title, build in sheets:
         sheet.title = title[:31]
