@@ -402,7 +402,7 @@ class EntryInput:
     """One contestant's data for the rules: marks per criterion code, one per judge."""
 
     bib: str
-    marks: Mapping[str, Sequence[Decimal]] = field(default_factory=dict)
+    marks: Mapping[str, Sequence[Number]] = field(default_factory=dict)
     status: str = "ok"
     time: int | None = None  # seconds used
     delegation: str | None = None
