@@ -44,6 +44,18 @@ def levels_of(criterion: Any) -> list[tuple[int, str, str]]:
             for level in rules.LEVELS]
 
 
+def mark_text(mark: Any) -> str:
+    """A mark as staff read it: "2 → 4" (level, mark) on a judgement, "2.4 mm → 2" (value,
+    mark) on a measurement, the mark itself on another criterion."""
+    criterion = mark.criterion
+    if mark.entered is None:
+        return str(mark.value)
+    if criterion.kind == "judgement":
+        return f"{mark.entered} → {shown_figure(rules.judgement_mark(criterion.max_value, mark.entered))}"
+    unit = f" {criterion.unit}" if criterion.unit else ""
+    return f"{mark.entered}{unit} → {mark.value}"
+
+
 def label(kind: str, code: str) -> str:
     return str(LABELS[kind].get(code, code))
 
@@ -53,3 +65,4 @@ def init_app(app: Flask) -> None:
         app.add_template_global(lambda code, kind=kind: label(kind, code), f"{kind}_label")
     app.add_template_global(levels_of, "levels_of")
     app.add_template_global(shown_figure, "shown_figure")
+    app.add_template_global(mark_text, "mark_text")

@@ -735,6 +735,14 @@ class DecodeForm(ConsoleForm):
                                "Tick the box to confirm: decoding cannot be undone."))])
 
 
+class SpreadForm(ConsoleForm):
+    """The chief judge confirms one entry's judgement levels that are further apart than the
+    criterion allows (the entry named by its blind code), with a reason."""
+    criterion = HiddenText()
+    code = HiddenText()
+    reason = Text(_l("Reason (kept in the audit log)"))
+
+
 class RecodeForm(ConsoleForm):
     """New blind codes (two-stage coding): the printed code list becomes void, so it asks for a
     tick first. `generation` is the codes' record the page showed: a second click of the same
