@@ -121,6 +121,12 @@ def matrix_page(event: Event, lock_form: LockForm | None = None,
                 decode_form: DecodeForm | None = None, decode_problem: str | None = None,
                 spread_form: SpreadForm | None = None) -> str:
     entries, judges, groups = matrix(event)
+    flagged = spreads(event, entries, spread_form)
+    # A refused confirmation whose row shows no form (confirmed meanwhile, or gone): above.
+    spread_problem = None
+    if spread_form is not None and spread_form.reason.errors and not any(
+            item["form"] is spread_form and item["confirmation"] is None for item in flagged):
+        spread_problem = spread_form.reason.errors[0]
     # Read once for the lock's summary and the decoding section alike.
     progress = event_progress(event)
     sheets = {criterion.id: sheets_of(criterion) for criterion in event.criteria}
@@ -136,7 +142,7 @@ def matrix_page(event: Event, lock_form: LockForm | None = None,
                                "lock", event, current_user) else None,
                            decoding=decoding(event, progress, sheets, decode_form),
                            decode_problem=decode_problem,
-                           spreads=spreads(event, entries, spread_form))
+                           spreads=flagged, spread_problem=spread_problem)
 
 
 @bp.get("/<event_code>")
