@@ -130,7 +130,7 @@ def test_the_scheme_file_round_trips_both_kinds(runner: FlaskCliRunner, app) -> 
 
 @pytest.mark.parametrize(("change", "message"), [
     (('levels = ["低于行业标准", "达到行业标准", "达到并部分超过行业标准", "全面超过，优秀"]',
-      'levels = ["差", "好"]'), "give one per level 0, 1, 2 and 3"),
+      'levels = ["差", "好"]'), "one per level 0, 1, 2 and 3"),
     (("bands = [{ min = 0, max = 2.0, mark = 4 }, { min = 0, max = 3.0, mark = 2 }]",
       "bands = []"), "needs at least one band"),
     (("bands = [{ min = 0, max = 2.0, mark = 4 }, { min = 0, max = 3.0, mark = 2 }]",

@@ -395,8 +395,8 @@ def _levels(check: _Checker, value: Any, field: str) -> tuple[str, ...]:
                                count=LEVEL_COUNT))
         return ()
     if len(value) != LEVEL_COUNT:
-        check.problem(field, _("%(count)s descriptors given: give one per level 0, 1, 2 and 3 "
-                               "(%(levels)s)", count=len(value), levels=LEVEL_COUNT))
+        check.problem(field, _("%(count)s descriptors given: give %(levels)s, one per level "
+                               "0, 1, 2 and 3", count=len(value), levels=LEVEL_COUNT))
         return ()
     for text in value:
         problem = text_problem(text.strip(), 200)
