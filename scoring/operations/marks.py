@@ -71,13 +71,15 @@ def import_scores(event: Event, rows: list[ScoreRow], actor: str, filename: str,
     if problems:
         raise InputError(problems)
     changed, public = 0, False
+    rules_by_code = {code: criterion.to_rule() for code, criterion in criteria.items()}
     for row in rows:
         entry, criterion = entries[row.bib], criteria[row.criterion]
         mark = existing.get((entry.id, criterion.id, row.judge))
         if mark is not None and mark.typed == row.score:
             continue
         set_mark(entry, criterion, row.judge, row.score, source="import", actor=actor,
-                 user=users.get(row.judge), mark=mark, reason=filename)
+                 user=users.get(row.judge), mark=mark, reason=filename,
+                 rule=rules_by_code[row.criterion])
         changed += 1
         public = public or criterion.public
     move_state(event, "scoring", "import_scores", actor, user, via=filename)
