@@ -93,6 +93,17 @@
     field.dispatchEvent(new Event("change", { bubbles: true }));
   });
 
+  // A level put back into a judgement row by other code (a save kept while offline, sent
+  // again) shows pressed when it is sent.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = markForm(event.detail.elt);
+    if (!form || !form.querySelector(".level-button")) { return; }
+    var level = form.elements.value.value;
+    Array.prototype.forEach.call(form.querySelectorAll(".level-button"), function (button) {
+      button.setAttribute("aria-pressed", button.dataset.level === level ? "true" : "false");
+    });
+  });
+
   // A measurement row shows at once the mark its value gives: the first band that holds it,
   // else 0. For the eye only: the server works the mark out again when it saves the value.
   function bandMark(input) {
