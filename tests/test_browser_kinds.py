@@ -155,3 +155,23 @@ def test_a_judge_taps_levels_and_measures_then_the_spread_blocks_sign_off(
     assert "2 → 4" in text and "3 → 6" in text and "2.4 mm → 2" in text
     assert page.locator("table.matrix td.flag-spread").count() == 0  # resolved
     chief.close()
+
+
+def test_a_level_tapped_offline_is_saved_when_the_network_returns(
+        browser, live_server: str, drawn: list[Entry]) -> None:  # type: ignore[no-untyped-def]
+    """A level button goes through the same save as a typed mark: kept while offline, sent
+    again (same token: one revision) when the network is back."""
+    context = browser.new_context(viewport=TABLET, has_touch=True)
+    page = context.new_page()
+    sign_in(page, live_server, "judge1")
+    page.goto(live_server + "/judge/EX-D/J1")
+    context.set_offline(True)
+    page.locator(".mark-row").nth(1).locator('.level-button[data-level="3"]').tap()
+    page.wait_for_selector(".mark-row.state-unsaved")
+    assert level_of(drawn[1]) is None
+    context.set_offline(False)
+    page.wait_for_selector('.mark-row.state-saved .level-button[data-level="3"]'
+                           '[aria-pressed="true"]', timeout=20_000)
+    mark = level_of(drawn[1])
+    assert (mark.entered, mark.value, len(mark.revisions)) == (Decimal(3), Decimal(6), 1)
+    context.close()
