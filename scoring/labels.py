@@ -51,7 +51,8 @@ def mark_text(mark: Any) -> str:
     if mark.entered is None:
         return str(mark.value)
     if criterion.kind == "judgement":
-        return f"{mark.entered} → {shown_figure(rules.judgement_mark(criterion.max_value, mark.entered))}"
+        exact = rules.judgement_mark(criterion.max_value, mark.entered)
+        return f"{mark.entered} → {shown_figure(exact)}"
     unit = f" {criterion.unit}" if criterion.unit else ""
     return f"{mark.entered}{unit} → {mark.value}"
 

@@ -66,7 +66,7 @@ AGGREGATE_RULES = ("mean", "trimmed", "median")
 ROUNDING_MODES = ("stage", "end")
 AWARD_ROUNDINGS = ("half_up", "floor")
 KINDS = ("score", "penalty", "judgement", "measurement")
-LEVELS = (0, 1, 2, 3)  # a judgement's levels (WorldSkills): 0 below industry standard .. 3 excellent
+LEVELS = (0, 1, 2, 3)  # a judgement's levels: 0 below industry standard .. 3 excellent
 JUDGEMENT_SPREAD = Decimal(1)  # levels further apart than this are flagged, unless the scheme says
 
 Number = Decimal | Fraction | int

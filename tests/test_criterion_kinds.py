@@ -106,7 +106,7 @@ def test_a_bad_level_or_value_is_refused_with_its_row(
 
 # --- the scheme file ----------------------------------------------------------------------
 
-def test_the_scheme_file_round_trips_both_kinds(runner: FlaskCliRunner, app) -> None:  # type: ignore[no-untyped-def]
+def test_the_scheme_file_round_trips_both_kinds(runner: FlaskCliRunner) -> None:
     """TOML -> database -> the rules' scheme, and the database -> the scheme form's data ->
     the checker: the same criteria every way."""
     from scoring.files.scheme import check_scheme

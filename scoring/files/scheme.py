@@ -480,7 +480,8 @@ def _bands(check: _Checker, value: Any, field: str) -> tuple[rules.Band, ...]:
             check.problem(field, _("band %(number)s: the mark must not be negative",
                                    number=number))
             return ()
-        bands.append(rules.Band(numbers["min"], numbers["max"], numbers["mark"]))  # type: ignore[arg-type]
+        low, high, mark = numbers["min"], numbers["max"], numbers["mark"]
+        bands.append(rules.Band(low, high, mark))  # type: ignore[arg-type]
     return tuple(bands)
 
 
