@@ -42,6 +42,7 @@ ACTIONS = {
     "scores.import": _l("Marks imported"),
     "mark.save": _l("Mark saved"),
     "mark.correct": _l("Mark corrected by the chief judge"),
+    "spread.confirm": _l("Judgement levels confirmed by the chief judge"),
     "mark.judge": _l("Mark entered by a judge"),
     "mark.import": _l("Mark from an import"),
     "mark.demo": _l("Mark entered (demo)"),
@@ -77,7 +78,7 @@ KEYS = {
     "competition": _l("Competition"), "contestants": _l("Contestants"),
     "visibility": _l("Board"), "data_seed": _l("Data seed"), "draw_seed": _l("Draw seed"),
     "preview": _l("Preview"), "station": _l("Station"), "order": _l("Order"),
-    "contestant": _l("Contestant"), "bibs": _l("Bibs"),
+    "contestant": _l("Contestant"), "bibs": _l("Bibs"), "levels": _l("Levels"),
 }
 
 STEPS = {

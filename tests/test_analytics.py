@@ -293,3 +293,26 @@ def test_the_xlsx_export_has_the_analytics_sheet(runner: FlaskCliRunner, panel: 
     ]
     assert sheet.cell(row=2, column=6).number_format == "0.00"
     assert sheet.cell(row=3, column=8).number_format == "0.00"
+
+
+def test_judgement_marks_are_compared_exactly(runner: FlaskCliRunner, tmp_path: Path) -> None:
+    """A judgement mark is max x level / 3 (10/3 for level 1 of 10), which the stored value
+    only rounds (3.3333): the analytics compare the exact marks. A's marks are one level
+    (10/3) below the others' every time: severity −3.3333 at four places, not −3.3334."""
+    scheme = tmp_path / "scheme.toml"
+    scheme.write_text('code = "JA"\nname = "评价分"\ndecimals = 4\n[[criteria]]\ncode = "J"\n'
+                      'name = "焊缝成形"\nkind = "judgement"\nmax = 10\njudges = 3\n'
+                      'levels = ["差", "合格", "良", "优"]\n', encoding="utf-8")
+    run(runner, "event", "import", scheme)
+    run(runner, "contestants", "import", "JA", EXAMPLE_B / "contestants.csv")
+    for name in "ABC":
+        run(runner, "user", "create", name, "--role", "judge", "--password", PASSWORD)
+    scores = tmp_path / "scores.csv"
+    scores.write_text("bib,criterion,judge,score\n" + "".join(
+        f"{bib},J,{judge},{level}\n" for bib, levels in (("03", "122"), ("07", "122"),
+                                                           ("12", "233"))
+        for judge, level in zip("ABC", levels)), encoding="utf-8")
+    run(runner, "scores", "import", "JA", scores)
+    rows = list(csv.DictReader(io.StringIO(run(runner, "analytics", "JA", "--format", "csv"))))
+    assert [(row["judge"], row["severity"], row["deviation"]) for row in rows] == [
+        ("A", "-3.3333", "3.3333"), ("B", "1.6667", "1.6667"), ("C", "1.6667", "1.6667")]

@@ -155,12 +155,18 @@ def marks_sheet(sheet: Worksheet, results: EventResults) -> None:
     marks = sorted(marks, key=lambda mark: (natural_key(mark.entry.bib),
                                             mark.criterion.position, mark.judge))
     names = display_names()
+    # A judgement or measurement mark shows what the judge entered (the level, the measured
+    # value and its unit) beside the mark it gives; a judgement mark such as 10/3 is shown
+    # to four places (the results use it exactly).
     rows = [[mark.entry.bib, mark.entry.blind_code, mark.criterion.code, mark.criterion.name,
-             names.get(mark.judge, mark.judge), mark.judge, mark.value,
+             names.get(mark.judge, mark.judge), mark.judge, mark.entered,
+             (mark.criterion.unit or None) if mark.entered is not None
+             and mark.criterion.kind == "measurement" else None, mark.value,
              local_time(mark.updated_at)] for mark in marks]
     write_table(sheet, [_("Bib"), _("Blind code"), _("Criterion"), _("Criterion name"),
-                        _("Judge"), _("Account"), _("Mark"), _("Last changed")], rows,
-                ["@", "@", "@", "@", "@", "@", MARK_FORMAT, DATETIME_FORMAT])
+                        _("Judge"), _("Account"), _("Level or measured value"), _("Unit"),
+                        _("Mark"), _("Last changed")], rows,
+                ["@", "@", "@", "@", "@", "@", "General", "@", MARK_FORMAT, DATETIME_FORMAT])
     set_up_printing(sheet, f"{results.event.name}  {_('Judges’ marks')}", landscape=False)
 
 

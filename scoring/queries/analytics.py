@@ -21,6 +21,7 @@ from sqlalchemy import select
 from ..analytics import Figures, judge_figures
 from ..extensions import db
 from ..models import Criterion, Entry, Event, Mark, User
+from ..rules import Number, judgement_mark
 
 COLUMNS = ("judge", "criterion", "n", "severity", "deviation", "consistency")
 
@@ -48,14 +49,19 @@ class CriterionAnalytics:
 def event_analytics(event: Event) -> list[CriterionAnalytics]:
     """Per criterion of the event (in the scheme's order), each judge who marked it, by
     account name; the marks are read once."""
-    marks: dict[int, dict[int, dict[str, Decimal]]] = defaultdict(lambda: defaultdict(dict))
+    marks: dict[int, dict[int, dict[str, Number]]] = defaultdict(lambda: defaultdict(dict))
     names: dict[str, str] = {}
-    for criterion_id, entry_id, judge, value, display_name in db.session.execute(
-            select(Mark.criterion_id, Mark.entry_id, Mark.judge, Mark.value, User.display_name)
+    judged = {criterion.id: criterion.max_value for criterion in event.criteria
+              if criterion.kind == "judgement"}
+    for criterion_id, entry_id, judge, value, entered, display_name in db.session.execute(
+            select(Mark.criterion_id, Mark.entry_id, Mark.judge, Mark.value, Mark.entered,
+                   User.display_name)
             .join(Entry, Mark.entry_id == Entry.id)
             .join(User, User.username == Mark.judge)
             .where(Entry.event_id == event.id)):
-        marks[criterion_id][entry_id][judge] = value
+        # A judgement's mark exactly, from its level (the stored value is rounded: 10/3).
+        marks[criterion_id][entry_id][judge] = judgement_mark(judged[criterion_id], entered) \
+            if criterion_id in judged and entered is not None else value
         names[judge] = display_name or judge
     return [CriterionAnalytics(criterion, [
         JudgeRow(figures.judge, names[figures.judge], figures)

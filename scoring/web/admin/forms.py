@@ -343,10 +343,18 @@ class CriterionRow(Row):
     judges = Number(_l("Judges"), whole=True, render_kw={"inputmode": "decimal"})
     aggregate = Select(_l("Rule"), choices=[
         ("mean", _l("mean")), ("trimmed", _l("trimmed mean")), ("median", _l("median"))])
-    kind = Select(_l("Kind"), choices=[("score", _l("score")), ("penalty", _l("deduction"))])
+    kind = Select(_l("Kind"), choices=[("score", _l("score")), ("penalty", _l("deduction")),
+                                        ("judgement", _l("judgement (level 0-3)")),
+                                        ("measurement", _l("measurement"))])
     max_spread = Number(_l("Max spread"), render_kw={"inputmode": "decimal"})
     blind = Select(_l("Blind"), choices=[("yes", _l("blind (decoded later)")),
                                          ("no", _l("open (shown at once)"))])
+    # judgement: the four descriptors; measurement: unit, range and bands (files.scheme
+    # reads these texts as it reads the lists of a scheme file)
+    levels = Text(_l("Levels 0|1|2|3"))
+    unit = Text(_l("Unit"))
+    range = Text(_l("Range (e.g. 0~10)"))
+    bands = Text(_l("Bands (e.g. 0~2.0: 4, 0~3.0: 2)"))
 
     def values(self) -> dict[str, Any]:
         found = super().values()
@@ -538,7 +546,12 @@ def scheme_data(event: Event) -> dict[str, Any]:
                        "weight": criterion.weight, "judges": criterion.judges,
                        "aggregate": criterion.aggregate, "kind": criterion.kind,
                        "max_spread": criterion.max_spread,
-                       "blind": "yes" if criterion.blind else "no"}
+                       "blind": "yes" if criterion.blind else "no",
+                       "levels": " | ".join(criterion.levels), "unit": criterion.unit or "",
+                       "range": "" if criterion.range_min is None
+                       else f"{criterion.range_min}~{criterion.range_max}",
+                       "bands": ", ".join(f"{band.min}~{band.max}: {band.mark}"
+                                          for band in criterion.bands)}
                       for criterion in event.criteria],
         "award": [{"name": tier.name, "share": tier.share, "count": tier.count,
                    "min_total": tier.min_total} for tier in event.awards],
@@ -790,6 +803,14 @@ class DecodeForm(ConsoleForm):
     confirm = BooleanField(_l("I have checked the marks: decode, which cannot be undone"),
                            validators=[DataRequired(_l(
                                "Tick the box to confirm: decoding cannot be undone."))])
+
+
+class SpreadForm(ConsoleForm):
+    """The chief judge confirms one entry's judgement levels that are further apart than the
+    criterion allows (the entry named by its blind code), with a reason."""
+    criterion = HiddenText()
+    code = HiddenText()
+    reason = Text(_l("Reason (kept in the audit log)"))
 
 
 class RecodeForm(ConsoleForm):
