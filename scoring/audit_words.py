@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from .extensions import db
 from .labels import label
-from .models import Criterion, User
+from .models import AuditEvent, Criterion, Entry, User
 
 # Every action code passed to operations.audit (tests/test_progress_audit.py greps them all),
 # and the mark revisions the XLSX audit sheet lists beside them (mark.SOURCE).
@@ -42,6 +42,7 @@ ACTIONS = {
     "scores.import": _l("Marks imported"),
     "mark.save": _l("Mark saved"),
     "mark.correct": _l("Mark corrected by the chief judge"),
+    "spread.confirm": _l("Judgement levels confirmed by the chief judge"),
     "mark.judge": _l("Mark entered by a judge"),
     "mark.import": _l("Mark from an import"),
     "mark.demo": _l("Mark entered (demo)"),
@@ -57,6 +58,7 @@ ACTIONS = {
     "link.create": _l("Sign-in link made"),
     "link.revoke": _l("Sign-in links revoked"),
     "results.export": _l("Results exported"),
+    "analytics.export": _l("Judge analytics exported"),
     "certificates.issue": _l("Certificates issued"),
     "certificates.export": _l("Certificates printed"),
     "demo.load": _l("Demo loaded"),
@@ -81,7 +83,7 @@ KEYS = {
     "competition": _l("Competition"), "contestants": _l("Contestants"),
     "visibility": _l("Board"), "data_seed": _l("Data seed"), "draw_seed": _l("Draw seed"),
     "preview": _l("Preview"), "station": _l("Station"), "order": _l("Order"),
-    "contestant": _l("Contestant"), "bibs": _l("Bibs"),
+    "contestant": _l("Contestant"), "bibs": _l("Bibs"), "levels": _l("Levels"),
     "appeal": _l("Appeal"), "arbiter": _l("Arbiter"), "ruling": _l("Ruling"),
     "delegation": _l("Delegation"), "text": _l("Text"), "window_ends": _l("Window ends"),
 }
@@ -232,3 +234,23 @@ def details_pairs(action: str, details: Mapping[str, Any], namer: Namer,
 def details_text(pairs: list[tuple[str, str]]) -> str:
     """The pairs on one line: "Step: lock scoring; Before: scoring; After: locked"."""
     return "; ".join(f"{key}: {value}" for key, value in pairs)
+
+
+def said(records: list[AuditEvent]) -> tuple[Namer, list[tuple[AuditEvent, str, str, list[tuple[str, str]]]]]:
+    """Audit records as people read them (the console's audit log, the chief judge's history):
+    (record, who in words, the action in words, the details as pairs); and the Namer, which
+    says any other account or criterion of these records' events."""
+    namer_ = namer({record.event_id for record in records})
+    bibs = dict(db.session.execute(select(Entry.id, Entry.bib).where(
+        Entry.id.in_({record.entry_id for record in records if record.entry_id}))).all())
+    accounts = dict(db.session.execute(select(User.id, User.username).where(
+        User.id.in_({record.user_id for record in records if record.user_id}))).all())
+    rows = []
+    for record in records:
+        details = record.details
+        if record.action == "judge.assign" and "judge" not in details and record.user_id:
+            details = {"judge": accounts.get(record.user_id), **details}  # the judge's own
+        rows.append((record, namer_.person(record.actor), action_label(record.action),
+                     details_pairs(record.action, details, namer_, record.event_id,
+                                   bibs.get(record.entry_id))))
+    return namer_, rows

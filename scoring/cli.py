@@ -35,6 +35,7 @@ from .operations import accounts, appeals, audit, entries, events, find_event, m
 from .operations.certificates import issue_certificates
 from .problems import InputError, Problem
 from .queries import appeals as appeal_queries
+from .queries.analytics import event_analytics
 from .queries.results import event_results
 from .web.auth import is_loopback, qr_svg_file
 
@@ -549,6 +550,38 @@ def results_export(event_code: str, format_: str, output: str | None,
     audit("results.export", actor(), event, format=format_, file=output or "-")
 
 
+ANALYTICS_FORMATS = ("csv", "json")
+
+
+@click.command("analytics")
+@click.argument("event_code", metavar="EVENT")
+@click.option("--format", "format_", default=None, metavar="csv|json",
+              help="csv or json (the same columns: judge, criterion, n, severity, deviation, "
+                   "consistency).")
+@click.option("-o", "--output", default=None, help="File to write (default: stdout).")
+@writes
+def analytics(event_code: str, format_: str | None, output: str | None) -> None:
+    """Judge analytics: per judge and criterion, the entries compared (n), severity (the mean
+    of the judge's mark less the others' mean), deviation (the mean of its size) and
+    consistency (the correlation with the others' means). For the chief judge and the
+    organisers: never public."""
+    if format_ not in ANALYTICS_FORMATS:
+        raise InputError(Problem(_("--format is csv or json, not “%(format)s”",
+                                   format=format_ or ""), field="--format"))
+    event = find_event(event_code)
+    figures = event_analytics(event)
+    if format_ == "csv":
+        data = exports.analytics_csv(event, figures, bom=output is not None)
+    else:
+        data = exports.analytics_json(event, figures)
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        write_file(output, data)
+    audit("analytics.export", actor(), event, format=format_, file=output or "-")
+
+
 @click.command("certificates")
 @click.argument("event_code", metavar="EVENT")
 @click.option("-o", "--output", required=True, help="The PDF file to write.")
@@ -587,7 +620,7 @@ def write_file(path: str, data: bytes) -> None:
 
 COMMANDS = (init_db, demo, event_group, contestants_group, scores_group, entries_group, draw,
             codes, decode, board, backup_command, restore_command, user_group, judge_group,
-            results_group, certificates, appeal_group)
+            results_group, analytics, certificates, appeal_group)
 
 
 def init_app(app: Flask) -> None:

@@ -207,8 +207,15 @@ class Criterion(db.Model):
     weight: Mapped[str] = mapped_column(String(40), default="1")  # "0.3" or "7/30", exact
     judges: Mapped[int] = mapped_column(Integer, default=1)
     aggregate: Mapped[str] = mapped_column(String(10), default="mean")
-    kind: Mapped[str] = mapped_column(String(10), default="score")
+    kind: Mapped[str] = mapped_column(String(20), default="score")
     max_spread: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    # judgement: the four level descriptors as a JSON list (None: the standard ones)
+    levels_json: Mapped[str | None] = mapped_column(Text)
+    # measurement: its bands as a JSON list of [min, max, mark] texts, the range and unit
+    bands_json: Mapped[str | None] = mapped_column(Text)
+    range_min: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    range_max: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    unit: Mapped[str | None] = mapped_column(String(20))
     # Blind (the default): its marks reach the public results only once decoded (解密).
     blind: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
     decoded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -222,8 +229,29 @@ class Criterion(db.Model):
             code=self.code, name=self.name, section=self.section.code if self.section else "",
             max=self.max_value, step=self.step, weight=rules.parse_fraction(self.weight),
             judges=self.judges, aggregate=self.aggregate, kind=self.kind,
-            max_spread=self.max_spread,
+            max_spread=self.max_spread, levels=tuple(self.levels), bands=self.bands,
+            range=None if self.range_min is None or self.range_max is None
+            else (self.range_min, self.range_max),
+            unit=self.unit or "",
         )
+
+    @property
+    def levels(self) -> list[str]:
+        return json.loads(self.levels_json) if self.levels_json else []
+
+    @levels.setter
+    def levels(self, texts: Any) -> None:
+        self.levels_json = json.dumps(list(texts), ensure_ascii=False) if texts else None
+
+    @property
+    def bands(self) -> tuple[rules.Band, ...]:
+        return tuple(rules.Band(Decimal(low), Decimal(high), Decimal(mark))
+                     for low, high, mark in json.loads(self.bands_json or "[]"))
+
+    @bands.setter
+    def bands(self, bands: Any) -> None:
+        self.bands_json = json.dumps([[str(band.min), str(band.max), str(band.mark)]
+                                      for band in bands]) if bands else None
 
     @property
     def public(self) -> bool:
@@ -420,7 +448,10 @@ class Mark(db.Model):
     criterion_id: Mapped[int] = mapped_column(ForeignKey("criteria.id"))
     judge: Mapped[str] = mapped_column(String(80))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    value: Mapped[Decimal] = mapped_column(ExactDecimal)
+    value: Mapped[Decimal] = mapped_column(ExactDecimal)  # the mark
+    # What the judge entered on a judgement (the level) or measurement criterion (the
+    # measured value); None on another, where the judge enters the mark itself.
+    entered: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     version: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -431,6 +462,15 @@ class Mark(db.Model):
     criterion: Mapped[Criterion] = relationship()
     revisions: Mapped[list[MarkRevision]] = relationship(
         back_populates="mark", order_by="MarkRevision.id")
+
+    @property
+    def typed(self) -> Decimal:
+        """What the judge entered: the level or measured value, else the mark."""
+        return self.value if self.entered is None else self.entered
+
+    def exact(self, rule: rules.CriterionRule) -> rules.Number:
+        """The exact mark (a judgement's max x level / 3 rebuilt from its level)."""
+        return rules.exact_mark(rule, self.value, self.entered)
 
 
 class MarkRevision(db.Model):
@@ -444,6 +484,9 @@ class MarkRevision(db.Model):
     mark_id: Mapped[int] = mapped_column(ForeignKey("marks.id"))
     old_value: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     new_value: Mapped[Decimal] = mapped_column(ExactDecimal)
+    # the level or measured value entered, on a judgement or measurement criterion
+    old_entered: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    new_entered: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     actor: Mapped[str] = mapped_column(String(100))  # account name, or "cli:FILE"
     source: Mapped[str] = mapped_column(String(10))
@@ -518,6 +561,23 @@ class AuditEvent(db.Model):
     @property
     def details(self) -> dict[str, Any]:
         return json.loads(self.details_json)
+
+
+class SpreadConfirmation(db.Model):
+    """The chief judge confirms one entry's judgement levels that are further apart than
+    the criterion allows, with a reason: the levels as they stood (`levels_json`, judge ->
+    level); a change of a level afterwards raises the flag again."""
+
+    __tablename__ = "spread_confirmations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"))
+    criterion_id: Mapped[int] = mapped_column(ForeignKey("criteria.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor: Mapped[str] = mapped_column(String(100))
+    levels_json: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class SignOff(db.Model):

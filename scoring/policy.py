@@ -66,6 +66,8 @@ ACTIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "file_appeal": (frozenset({"provisional"}), frozenset({"organiser"})),
     "rule": (frozenset({"provisional"}), frozenset({"arbiter"})),
     "recheck": (frozenset({"provisional"}), frozenset({"chief"})),
+    # how each judge marks compared with the panel: never the judges', never public
+    "analytics": (ANY, frozenset({"organiser", "chief"})),
 }
 NEXT_STATE = {"open": "scoring", "lock": "locked", "provisional": "provisional",
               "publish": "published", "reopen": "scoring"}

@@ -189,6 +189,19 @@ def test_judge_pages(browser, live_server: str, demo: Event, language: str) -> N
     audit.check(page, "/judge/WELD/P1 (unsaved, offline)")
     page.context.set_offline(False)
 
+    # A judgement sheet (level buttons; signing refused: marks missing, levels apart) and
+    # a measurement sheet (a value, its unit and the mark it gives).
+    audit.goto(page, "/judge/WELD/J1")
+    page.check("#confirm-sign")
+    page.locator(".sign-off button[type=submit]").click()
+    page.wait_for_selector(".sign-off .field-error")
+    audit.check(page, "/judge/WELD/J1 (sign-off refused)")
+    measurer = audit.page(TABLET)
+    audit.sign_in(measurer, "judge4", "demo-judge4")
+    audit.goto(measurer, "/judge/WELD/M1")
+    measurer.locator(".mark-row:not(.state-disabled) .mark-input:enabled").last.fill("2.4")
+    audit.check(measurer, "/judge/WELD/M1 (a value typed)")
+
     # A judge with a conflict of interest: that delegation's rows are left out (blind).
     other = audit.page(TABLET)
     audit.sign_in(other, "judge2", "demo-judge2")
@@ -212,6 +225,13 @@ def test_chief_pages(browser, live_server: str, demo: Event, language: str) -> N
     page.wait_for_selector("#correct-value[aria-invalid=true]")
     audit.check(page, "/chief/WELD (correction refused)")
     audit.goto(page, "/chief/WELD/history")
+    # Judge analytics at 1366x768, with a judge highlighted and with a refused threshold.
+    console = audit.page(CONSOLE)
+    audit.sign_in(console, "chief", "demo-chief")
+    audit.goto(console, "/admin/events/WELD/analytics?threshold=2")
+    assert console.locator("tr.flag-severity").count() >= 1
+    audit.goto(console, "/admin/events/WELD/analytics?threshold=abc",
+               "/admin/events/WELD/analytics (threshold refused)")
     audit.finish()
 
 

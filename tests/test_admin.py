@@ -64,7 +64,7 @@ def scheme_form(**changes: str) -> dict[str, str]:
     form = {
         "competition": "new", "new_competition": "第六届职工技能大赛", "code": "W1",
         "name": "焊工", "decimals": "2", "rounding": "stage", "award_rounding": "half_up",
-        "tie_break": "section:p", "team_best_n": "",
+        "tie_break-0": "section:p", "team_best_n": "",
         "section-0-code": "p", "section-0-name": "实操",
         "criterion-0-code": "V", "criterion-0-name": "外观", "criterion-0-section": "p",
         "criterion-0-max": "40", "criterion-0-step": "0.5", "criterion-0-weight": "1",
@@ -89,7 +89,7 @@ def test_create_an_event_in_the_form(client: FlaskClient, organiser: str) -> Non
 @pytest.mark.parametrize(("changes", "field", "message"), [
     ({"criterion-0-judges": "2"}, "criterion-0-aggregate", "至少为 3"),
     ({"criterion-0-max": "abc"}, "criterion-0-max", "不是数字"),
-    ({"tie_break": "speed"}, "tie_break", "speed"),
+    ({"tie_break-0": "speed"}, "tie_break-0", "speed"),
     ({"award-0-share": "1.5"}, "award-0-share", "100"),
     ({"code": "bad code!"}, "code", "bad code!"),
 ])

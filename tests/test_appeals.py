@@ -228,7 +228,7 @@ def test_the_whole_walk(runner: FlaskCliRunner, client: FlaskClient, app, tmp_pa
     pdf = arbiter.get(f"/appeals/J/{appeal.id}.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     book = load_workbook(io.BytesIO(client.get("/admin/events/J/export.xlsx").data))
-    sheet = book[book.sheetnames[3]]
+    sheet = book[book.sheetnames[4]]  # after the judge analytics
     rows = list(sheet.iter_rows(min_row=2, values_only=True))
     assert len(rows) == 1 and rows[0][0] == appeal.id and rows[0][1] == "07"
     assert "34 → 38" in rows[0][12] and rows[0][13] == "复核后改分，名次变化"

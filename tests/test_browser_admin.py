@@ -54,7 +54,6 @@ def test_from_an_empty_database_to_published_results(
     page.fill("#f-new_competition", "第六届全国职工职业技能大赛")
     page.fill("#f-code", "WELD")
     page.fill("#f-name", "焊工决赛")
-    page.fill("#f-tie_break", "section:p")
     page.fill("input[name=section-0-code]", "t")
     page.fill("input[name=section-0-name]", "理论知识")
     page.fill("input[name=section-1-code]", "p")
@@ -63,11 +62,14 @@ def test_from_an_empty_database_to_published_results(
             (("T", "理论考试", "t", "0.3"), ("P", "实操", "p", "0.7"))):
         page.fill(f"input[name=criterion-{index}-code]", code)
         page.fill(f"input[name=criterion-{index}-name]", name)
-        page.fill(f"input[name=criterion-{index}-section]", section)
+        # The section is chosen by name among those typed above (static/js/scheme.js).
+        page.select_option(f"select[name=criterion-{index}-section]", label=f"{dict(t='理论知识', p='实际操作')[section]} ({section})")
         page.fill(f"input[name=criterion-{index}-max]", "100")
         page.fill(f"input[name=criterion-{index}-step]", "0.5")
         page.fill(f"input[name=criterion-{index}-weight]", weight)
         page.fill(f"input[name=criterion-{index}-judges]", "1")
+    # Tie-breaks too, by name: the practical's subtotal first.
+    page.select_option("#f-tie_break-0", label="模块：实际操作")
     page.fill("input[name=award-0-name]", "一等奖")
     page.fill("input[name=award-0-count]", "1")
     page.fill("input[name=award-1-name]", "二等奖")

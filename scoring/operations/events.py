@@ -90,6 +90,10 @@ def import_scheme(checked: SchemeFile, actor: str, filename: str,
             criterion.aggregate = rule.aggregate
             criterion.kind = rule.kind
             criterion.max_spread = rule.max_spread
+            criterion.levels = rule.levels
+            criterion.bands = rule.bands
+            criterion.range_min, criterion.range_max = rule.range or (None, None)
+            criterion.unit = rule.unit or None
             criterion.blind = checked.blind.get(rule.code, True)
             criteria.append(criterion)
         for removed in old_criteria.values():

@@ -67,12 +67,19 @@ def event_results(event: Event, public: bool = False) -> EventResults:
         .where(Entry.event_id == event.id, Entry.bib.is_not(None)))}
     codes = {criterion.id: criterion.code for criterion in event.criteria
              if criterion.code in included}
-    marks: dict[int, dict[str, list[Decimal]]] = defaultdict(lambda: defaultdict(list))
+    marks: dict[int, dict[str, list[rules.Number]]] = defaultdict(lambda: defaultdict(list))
     units = type_coerce(Mark.value, BigInteger)  # the stored integer, converted below
-    for entry_id, criterion_id, value in db.session.execute(
-            select(Mark.entry_id, Mark.criterion_id, units)
+    entered = type_coerce(Mark.entered, BigInteger)
+    # A judgement mark is max x level / 3 exactly, rebuilt from the level (rules.exact_mark).
+    judged = {criterion.id: criterion.to_rule() for criterion in event.criteria
+              if criterion.kind == "judgement" and criterion.id in codes}
+    for entry_id, criterion_id, value, level in db.session.execute(
+            select(Mark.entry_id, Mark.criterion_id, units, entered)
             .join(Entry).where(Entry.event_id == event.id, Mark.criterion_id.in_(codes))):
-        marks[entry_id][codes[criterion_id]].append(from_units(value))
+        rule = judged.get(criterion_id)
+        marks[entry_id][codes[criterion_id]].append(
+            from_units(value) if rule is None or level is None
+            else rules.judgement_mark(rule.max, from_units(level)))
     needed = marks_needed(event)
     standings = rules.compute_standings(scheme, [
         rules.EntryInput(bib=entry.bib, marks=marks.get(entry.id, {}), status=entry.status,

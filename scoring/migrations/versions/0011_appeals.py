@@ -1,7 +1,7 @@
 """provisional publication, appeals, re-checks and arbiters
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-11-30 08:00:00
 
 The lifecycle gains `provisional` (公示) between `locked` and `published`: `events.appeal_hours`
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 
 revision = '0011'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

@@ -441,22 +441,10 @@ def audit_log() -> ResponseReturnValue:
     records = db.session.scalars(query).all()
     # In words (scoring/audit_words.py): the action's label, the details as pairs, people by
     # their display names; the raw code stays in the filter's values and the XLSX.
-    namer = audit_words.namer({record.event_id for record in records})
+    namer, rows = audit_words.said(records)
     form.user.offer([("", "—"), *((choice.value, namer.person(choice.value))
                                   for choice in form.user.choices[1:])])
     form.action.offer([("", "—"), *sorted(
         ((choice.value, audit_words.action_label(choice.value))
          for choice in form.action.choices[1:]), key=lambda choice: choice[1])])
-    bibs = dict(db.session.execute(select(Entry.id, Entry.bib).where(
-        Entry.id.in_({record.entry_id for record in records if record.entry_id}))).all())
-    accounts = dict(db.session.execute(select(User.id, User.username).where(
-        User.id.in_({record.user_id for record in records if record.user_id}))).all())
-    rows = []
-    for record in records:
-        details = record.details
-        if record.action == "judge.assign" and "judge" not in details and record.user_id:
-            details = {"judge": accounts.get(record.user_id), **details}  # the judge's own
-        rows.append((record, namer.person(record.actor), audit_words.action_label(record.action),
-                     audit_words.details_pairs(record.action, details, namer, record.event_id,
-                                               bibs.get(record.entry_id))))
     return render_template("admin/audit.html", rows=rows, form=form)
