@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from .extensions import db
 from .labels import label
-from .models import Criterion, User
+from .models import AuditEvent, Criterion, Entry, User
 
 # Every action code passed to operations.audit (tests/test_progress_audit.py greps them all),
 # and the mark revisions the XLSX audit sheet lists beside them (mark.SOURCE).
@@ -42,6 +42,7 @@ ACTIONS = {
     "scores.import": _l("Marks imported"),
     "mark.save": _l("Mark saved"),
     "mark.correct": _l("Mark corrected by the chief judge"),
+    "spread.confirm": _l("Judgement levels confirmed by the chief judge"),
     "mark.judge": _l("Mark entered by a judge"),
     "mark.import": _l("Mark from an import"),
     "mark.demo": _l("Mark entered (demo)"),
@@ -57,9 +58,15 @@ ACTIONS = {
     "link.create": _l("Sign-in link made"),
     "link.revoke": _l("Sign-in links revoked"),
     "results.export": _l("Results exported"),
+    "analytics.export": _l("Judge analytics exported"),
     "certificates.issue": _l("Certificates issued"),
     "certificates.export": _l("Certificates printed"),
     "demo.load": _l("Demo loaded"),
+    "event.arbiter": _l("Arbiter appointed"),
+    "appeal.file": _l("Appeal received"),
+    "appeal.rule": _l("Appeal ruled on"),
+    "appeal.export": _l("Appeal file printed"),
+    "mark.recheck": _l("Mark changed in a re-check"),
 }
 
 KEYS = {
@@ -76,19 +83,21 @@ KEYS = {
     "competition": _l("Competition"), "contestants": _l("Contestants"),
     "visibility": _l("Board"), "data_seed": _l("Data seed"), "draw_seed": _l("Draw seed"),
     "preview": _l("Preview"), "station": _l("Station"), "order": _l("Order"),
-    "contestant": _l("Contestant"), "bibs": _l("Bibs"),
+    "contestant": _l("Contestant"), "bibs": _l("Bibs"), "levels": _l("Levels"),
+    "appeal": _l("Appeal"), "arbiter": _l("Arbiter"), "ruling": _l("Ruling"),
+    "delegation": _l("Delegation"), "text": _l("Text"), "window_ends": _l("Window ends"),
 }
 
 STEPS = {
     "open": _l("open scoring"), "lock": _l("lock scoring"), "publish": _l("publish"),
     "reopen": _l("reopen scoring"), "draw": _l("the draw"), "register": _l("registration"),
     "import_scores": _l("import of marks"), "recode": _l("new codes (two-stage coding)"),
-    "decode": _l("decoding"),
+    "decode": _l("decoding"), "provisional": _l("provisional publication"),
 }
 
 VIA = {"web": _l("the console"), "cli": _l("the command line"), "link": _l("a sign-in link")}
 
-ACCOUNT_KEYS = {"judge", "chief", "username"}
+ACCOUNT_KEYS = {"judge", "chief", "username", "arbiter"}
 
 
 def action_label(code: str) -> str:
@@ -169,6 +178,8 @@ def value_text(action: str, key: str, value: Any, namer: Namer) -> str:
         return label("status", value)
     if key == "role" and isinstance(value, str):
         return label("role", value)
+    if key == "ruling" and isinstance(value, str):
+        return label("appeal", value)
     if key == "step" and isinstance(value, str):
         return str(STEPS.get(value, value))
     if key == "via" and isinstance(value, str):
@@ -223,3 +234,23 @@ def details_pairs(action: str, details: Mapping[str, Any], namer: Namer,
 def details_text(pairs: list[tuple[str, str]]) -> str:
     """The pairs on one line: "Step: lock scoring; Before: scoring; After: locked"."""
     return "; ".join(f"{key}: {value}" for key, value in pairs)
+
+
+def said(records: list[AuditEvent]) -> tuple[Namer, list[tuple[AuditEvent, str, str, list[tuple[str, str]]]]]:
+    """Audit records as people read them (the console's audit log, the chief judge's history):
+    (record, who in words, the action in words, the details as pairs); and the Namer, which
+    says any other account or criterion of these records' events."""
+    namer_ = namer({record.event_id for record in records})
+    bibs = dict(db.session.execute(select(Entry.id, Entry.bib).where(
+        Entry.id.in_({record.entry_id for record in records if record.entry_id}))).all())
+    accounts = dict(db.session.execute(select(User.id, User.username).where(
+        User.id.in_({record.user_id for record in records if record.user_id}))).all())
+    rows = []
+    for record in records:
+        details = record.details
+        if record.action == "judge.assign" and "judge" not in details and record.user_id:
+            details = {"judge": accounts.get(record.user_id), **details}  # the judge's own
+        rows.append((record, namer_.person(record.actor), action_label(record.action),
+                     details_pairs(record.action, details, namer_, record.event_id,
+                                   bibs.get(record.entry_id))))
+    return namer_, rows

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import getpass
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -30,9 +31,11 @@ from .files.scheme import parse_scheme
 from .files.xlsx import results_xlsx
 from .labels import label
 from .models import User
-from .operations import accounts, audit, entries, events, find_event, marks
+from .operations import accounts, appeals, audit, entries, events, find_event, marks
 from .operations.certificates import issue_certificates
 from .problems import InputError, Problem
+from .queries import appeals as appeal_queries
+from .queries.analytics import event_analytics
 from .queries.results import event_results
 from .web.auth import is_loopback, qr_svg_file
 
@@ -103,15 +106,20 @@ def init_db() -> None:
               help="Then keep entering the demo's remaining marks as its judges would.")
 @click.option("--rate", type=click.FloatRange(0.1, 50), default=2.0,
               help="Marks a second while simulating (default 2).")
-def demo(if_empty: bool, simulate: bool, rate: float) -> None:
+@click.option("--provisional", is_flag=True,
+              help="Load it later on: every mark in, the results published provisionally, "
+                   "one appeal waiting for the arbiters.")
+def demo(if_empty: bool, simulate: bool, rate: float, provisional: bool) -> None:
     """Load the demo competition (a welding final) into an empty database."""
-    load_demo(if_empty or simulate)
+    if provisional and simulate:
+        fail([_("--provisional and --simulate do not go together: every mark is in already")])
+    load_demo(if_empty or simulate, provisional)
     if simulate:
         demo_module.simulate(rate, click.echo)
 
 
 @writes
-def load_demo(if_empty: bool) -> str | None:
+def load_demo(if_empty: bool, provisional: bool = False) -> str | None:
     if not demo_module.database_is_empty():
         if not if_empty:
             raise InputError(Problem(_(
@@ -120,6 +128,8 @@ def load_demo(if_empty: bool) -> str | None:
             return "\n".join([_("The demo competition is already loaded."),
                               demo_module.accounts_text()])
         return None
+    if provisional:
+        return "\n".join([demo_module.load_provisional(actor()), demo_module.accounts_text()])
     return "\n".join([demo_module.load_demo(actor()), demo_module.accounts_text()])
 
 
@@ -135,6 +145,36 @@ def event_chief(event_code: str, name: str) -> str:
     event = find_event(event_code)
     events.appoint_chief(event, account(name), actor())
     return _("%(name)s is the chief judge of %(code)s.", name=name, code=event.code)
+
+
+@event_group.command("arbiter")
+@click.argument("event_code", metavar="EVENT")
+@click.argument("name", metavar="NAME")
+@writes
+def event_arbiter(event_code: str, name: str) -> str:
+    """Put an arbiter's account in the event's arbitration group (仲裁组)."""
+    event = find_event(event_code)
+    appeals.appoint_arbiter(event, account(name), actor())
+    return _("%(name)s is an arbiter of %(code)s.", name=name, code=event.code)
+
+
+@event_group.command("state")
+@click.argument("event_code", metavar="EVENT")
+@click.argument("step", metavar="open|lock|provisional|publish|reopen",
+                type=click.Choice(["open", "lock", "provisional", "publish", "reopen"]))
+@click.option("--reason", default="", help="Why (required to reopen).")
+@writes
+def event_state(event_code: str, step: str, reason: str) -> str:
+    """Take a step of the event's lifecycle: open scoring, lock it, publish the results
+    provisionally (the appeal window opens), publish them finally, or reopen scoring."""
+    event = find_event(event_code)
+    events.change_state(event, step, actor(), reason=reason)
+    lines = [_("%(code)s is now %(state)s.", code=event.code,
+               state=label("state", event.state))]
+    if event.state == "provisional" and event.appeal_window_ends_at:
+        lines.append(_("Appeals are received until %(time)s.",
+                       time=appeal_queries.when(event.appeal_window_ends_at)))
+    return "\n".join(lines)
 
 
 def account(name: str) -> User:
@@ -288,6 +328,42 @@ def decode(event_code: str, criteria: tuple[str, ...]) -> str:
     return "\n".join(lines)
 
 
+appeal_group = AppGroup("appeal", help="Appeals against provisional results (申诉).")
+
+
+@appeal_group.command("file")
+@click.argument("event_code", metavar="EVENT")
+@click.argument("bib", metavar="BIB")
+@click.option("--criteria", required=True, metavar="C1,C2",
+              help="The criteria the appeal is about, by code, separated by commas.")
+@click.option("--text", required=True, help="What the written appeal says.")
+@click.option("--delegation", default=None, help="Who lodged it (default: the contestant's).")
+@writes
+def appeal_file(event_code: str, bib: str, criteria: str, text: str,
+                delegation: str | None) -> str:
+    """Record a written appeal as received now; refused outside the appeal window."""
+    event = find_event(event_code)
+    appeal = appeals.file_appeal(event, bib, re.split(r"[,，\s]+", criteria), text, actor(),
+                                 delegation=delegation)
+    return _("Appeal #%(id)s about %(bib)s (%(criteria)s) received; the window ends at "
+             "%(time)s.", id=appeal.id, bib=bib, criteria=", ".join(appeal.criteria),
+             time=appeal_queries.when(event.appeal_window_ends_at))
+
+
+@appeal_group.command("rule")
+@click.argument("appeal_id", metavar="APPEAL_ID")
+@click.argument("ruling", metavar="dismissed|recheck|final",
+                type=click.Choice(["dismissed", "recheck", "final"]))
+@click.option("--reason", required=True, help="The ruling's reason (kept in the file).")
+@writes
+def appeal_rule(appeal_id: str, ruling: str, reason: str) -> str:
+    """The arbitration group's ruling: dismiss the appeal or order a re-check; after the
+    re-check, `final` records the outcome (changed or unchanged)."""
+    appeal = appeals.find_appeal(appeal_id)
+    status = appeals.rule(appeal, ruling, reason, actor())
+    return _("Appeal #%(id)s: %(status)s.", id=appeal.id, status=label("appeal", status))
+
+
 @click.command("board")
 @click.argument("event_code", metavar="EVENT")
 @click.argument("visibility", metavar="hidden|live|frozen|published")
@@ -323,23 +399,29 @@ user_group = AppGroup("user", help="Accounts of organisers, chief judges and jud
 
 @user_group.command("create")
 @click.argument("name", metavar="NAME")
-@click.option("--role", required=True, type=click.Choice(["organiser", "chief", "judge"]))
+@click.option("--role", required=True,
+              type=click.Choice(["organiser", "chief", "judge", "arbiter"]))
 @click.option("--password", default=None, help="At least 8 characters; generated if absent.")
 @click.option("--display-name", default=None, help="The name people see (default NAME).")
 @click.option("--delegation", default=None,
               help="The judge's own delegation, for conflicts of interest.")
 @click.option("--event", "event_codes", multiple=True, metavar="EVENT",
-              help="For a chief judge: the event they are chief of (repeatable).")
+              help="For a chief judge: the event they are chief of; for an arbiter: the "
+                   "event whose arbitration group they are in (repeatable).")
 @writes
 def user_create(name: str, role: str, password: str | None, display_name: str | None,
                 delegation: str | None, event_codes: tuple[str, ...]) -> str:
     """Create an account; a password is generated and printed when none is given."""
-    if event_codes and role != "chief":
-        raise InputError(Problem(_("--event is for chief judges' accounts"), field="--event"))
+    if event_codes and role not in ("chief", "arbiter"):
+        raise InputError(Problem(_("--event is for chief judges' and arbiters' accounts"),
+                                 field="--event"))
     user, used = accounts.create_user(name, role, password, actor(), display_name,
                                       delegation)
     for code in event_codes:
-        events.appoint_chief(find_event(code), user, actor())
+        if role == "arbiter":
+            appeals.appoint_arbiter(find_event(code), user, actor())
+        else:
+            events.appoint_chief(find_event(code), user, actor())
     lines = [_("Created %(role)s account %(name)s.", role=label("role", role),
                name=user.username)]
     if password is None:
@@ -468,6 +550,38 @@ def results_export(event_code: str, format_: str, output: str | None,
     audit("results.export", actor(), event, format=format_, file=output or "-")
 
 
+ANALYTICS_FORMATS = ("csv", "json")
+
+
+@click.command("analytics")
+@click.argument("event_code", metavar="EVENT")
+@click.option("--format", "format_", default=None, metavar="csv|json",
+              help="csv or json (the same columns: judge, criterion, n, severity, deviation, "
+                   "consistency).")
+@click.option("-o", "--output", default=None, help="File to write (default: stdout).")
+@writes
+def analytics(event_code: str, format_: str | None, output: str | None) -> None:
+    """Judge analytics: per judge and criterion, the entries compared (n), severity (the mean
+    of the judge's mark less the others' mean), deviation (the mean of its size) and
+    consistency (the correlation with the others' means). For the chief judge and the
+    organisers: never public."""
+    if format_ not in ANALYTICS_FORMATS:
+        raise InputError(Problem(_("--format is csv or json, not “%(format)s”",
+                                   format=format_ or ""), field="--format"))
+    event = find_event(event_code)
+    figures = event_analytics(event)
+    if format_ == "csv":
+        data = exports.analytics_csv(event, figures, bom=output is not None)
+    else:
+        data = exports.analytics_json(event, figures)
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        write_file(output, data)
+    audit("analytics.export", actor(), event, format=format_, file=output or "-")
+
+
 @click.command("certificates")
 @click.argument("event_code", metavar="EVENT")
 @click.option("-o", "--output", required=True, help="The PDF file to write.")
@@ -506,7 +620,7 @@ def write_file(path: str, data: bytes) -> None:
 
 COMMANDS = (init_db, demo, event_group, contestants_group, scores_group, entries_group, draw,
             codes, decode, board, backup_command, restore_command, user_group, judge_group,
-            results_group, certificates)
+            results_group, analytics, certificates, appeal_group)
 
 
 def init_app(app: Flask) -> None:

@@ -29,8 +29,13 @@ from .inputs import ContestantRow, EntryRow, id_check_digit
 from .labels import label
 from .models import Assignment, Competition, Criterion, Entry, Event, EventStaff, User
 from .operations import accounts, audit, bump_results, entries as entry_operations, events
-from .operations.marks import save_judge_mark, set_mark, sign_off
-from .queries.marks import event_progress, is_signed, judge_progress, markable_entries
+from .operations import appeals as appeal_operations
+from .operations.marks import (
+    confirm_spread, save_judge_mark, set_mark, sign_off, spread_refusal,
+)
+from .queries.marks import (
+    event_progress, is_signed, judge_progress, markable_entries, unresolved_spreads,
+)
 
 DEMO_COMPETITION = "第六届全国职工职业技能大赛（示例）"
 DEMO_EVENT = "WELD"
@@ -39,8 +44,10 @@ DATA_SEED = 20240917  # contestants' details and marks
 DRAW_SEED = 615302  # the draw of lots
 THEORY_JUDGE = "理论机考"  # the label of the imported computer-marked theory result
 
-# The practical is marked out of 100 (40 + 40 + 20, less the safety deductions) and scaled
-# to 70 by the weight 0.7, the theory out of 100 scaled to 30: 30/70 as in DOMAIN.md.
+# The practical is marked out of 100 (40 + 6 + 4 + 30 + 20, less the safety deductions) and
+# scaled to 70 by the weight 0.7, the theory out of 100 scaled to 30: 30/70 as in DOMAIN.md.
+# J1 is marked the WorldSkills way by judgement (three judges each choose a level 0-3) and
+# M1 by measurement (the reinforcement measured in mm; its band gives the mark).
 SCHEME = f"""\
 code = "{DEMO_EVENT}"
 name = "焊工决赛"
@@ -82,10 +89,33 @@ aggregate = "trimmed"
 max_spread = 8
 
 [[criteria]]
+code = "J1"
+name = "焊缝成形"
+section = "practical"
+kind = "judgement"
+max = 6
+weight = 0.7
+judges = 3
+levels = ["低于行业标准", "达到行业标准", "达到并部分超过行业标准", "全面超过，优秀"]
+
+[[criteria]]
+code = "M1"
+name = "焊缝余高"
+section = "practical"
+kind = "measurement"
+unit = "mm"
+range = [0, 5]
+step = 0.1
+max = 4
+bands = [{{ min = 0.5, max = 2.0, mark = 4 }}, {{ min = 0, max = 3.0, mark = 2 }}]
+weight = 0.7
+judges = 1
+
+[[criteria]]
 code = "P2"
 name = "射线探伤"
 section = "practical"
-max = 40
+max = 30
 step = 1
 weight = 0.7
 judges = 1
@@ -139,16 +169,29 @@ ACCOUNTS = (
     DemoAccount("organiser", "organiser", "demo-organiser", "赛务组"),
     DemoAccount("chief", "chief", "demo-chief", "赵裁判长"),
     # judge1 is also the on-site judge who records the safety deductions, judge4 reads the
-    # radiographs and judge5 runs the bend tests; all five inspect the welds (P1).
-    DemoAccount("judge1", "judge", "demo-judge1", "张裁判", None, ("P1", "S1")),
+    # radiographs and measures the reinforcement (M1), judge5 runs the bend tests; all five
+    # inspect the welds (P1); judge1, judge4 and judge5 judge the weld's form (J1).
+    DemoAccount("judge1", "judge", "demo-judge1", "张裁判", None, ("P1", "J1", "S1")),
     DemoAccount("judge2", "judge", "demo-judge2", "李裁判", "江苏代表队", ("P1",)),
     DemoAccount("judge3", "judge", "demo-judge3", "王裁判", "广东代表队", ("P1",)),
-    DemoAccount("judge4", "judge", "demo-judge4", "刘裁判", None, ("P1", "P2")),
-    DemoAccount("judge5", "judge", "demo-judge5", "陈裁判", None, ("P1", "P3")),
+    DemoAccount("judge4", "judge", "demo-judge4", "刘裁判", None, ("P1", "J1", "M1", "P2")),
+    DemoAccount("judge5", "judge", "demo-judge5", "陈裁判", None, ("P1", "J1", "P3")),
 )
+PANELS = ("P1", "J1")  # the criteria marked by a panel of judges
+# `scoring demo --provisional` adds the arbitration group's account (仲裁组).
+ARBITER = DemoAccount("arbiter", "arbiter", "demo-arbiter", "孙仲裁")
 P1_JUDGES = tuple(account.username for account in ACCOUNTS if "P1" in account.criteria)
+J1_JUDGES = tuple(account.username for account in ACCOUNTS if "J1" in account.criteria)
 SINGLE_JUDGE = {code: account.username for account in ACCOUNTS
-                for code in account.criteria if code != "P1"}
+                for code in account.criteria if code not in PANELS}
+# A deliberately harsh judge: systematically lower on the judged criteria (P1 by about two
+# marks, J1 a level lower), so that the chief judge's judge analytics have something to show.
+HARSH_JUDGE = "judge5"
+HARSH_P1 = 2.0
+# The entry (by position among those present) whose J1 levels are two apart: flagged, and
+# the judges' sheets cannot be signed until the chief judge confirms them or a level changes.
+J1_SPREAD_AT = 4
+SPREAD_REASON = "三名裁判复议后维持原评价"  # the chief judge's reason in the simulation
 
 # Delegation -> (region codes for ID numbers, work units, five contestants (name, gender)).
 DELEGATIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[tuple[str, str], ...]]] = {
@@ -260,6 +303,21 @@ def contestant_rows(rng: random.Random) -> list[ContestantRow]:
 
 # --- the marks --------------------------------------------------------------------------
 
+def level_of(value: int) -> Decimal:
+    return Decimal(min(max(value, 0), 3))
+
+
+def measured(value: float, criterion: Criterion) -> Decimal:
+    """A measured value of `criterion` within its range, on its step (what a gauge reads)."""
+    rule = criterion.to_rule()
+    low, high = rule.range or (Decimal(0), Decimal(10))
+    step = rule.step or Decimal("0.1")
+    reading = step * round(min(max(value, float(low)), float(high)) / float(step))
+    if rules.check_entered(rule, reading) is not None:  # a bug here, not bad input
+        raise ValueError(f"demo value {reading} does not fit criterion {criterion.code}")
+    return reading
+
+
 def on_step(value: float, criterion: Criterion, low: float = 0,
             high: float | None = None) -> Decimal:
     """`value` as a mark of `criterion`: a multiple of its step, within low..high (max)."""
@@ -301,7 +359,9 @@ def enter_marks(rng: random.Random, event: Event, present: list[Entry], mark: _M
             # judge2 and judge3 stand aside for their own delegations' welds.
             judges = [judge for judge in judges if not policy.stands_aside(
                 mark.users[judge].delegation, entry.delegation, event.conflict_check)]
-            values = {judge: on_step(base + rng.gauss(0, 1.5), criteria["P1"], low=10)
+            values = {judge: on_step(base + rng.gauss(0, 1.5)
+                                     - (HARSH_P1 if judge == HARSH_JUDGE else 0),
+                                     criteria["P1"], low=10)
                       for judge in judges}
             if not spread_shown and len(judges) == 5 and position >= 3:
                 # One judge far stricter than the others: flagged for the chief judge.
@@ -311,9 +371,22 @@ def enter_marks(rng: random.Random, event: Event, present: list[Entry], mark: _M
                 spread_shown = True
             for judge, value in values.items():
                 mark(entry, criteria["P1"], judge, value)
+            # J1 by judgement: a level 0-3 each; the harsh judge one lower, the others
+            # agreeing or one lower now and then: one level apart at most, but once.
+            base_level = 1 + int(skill * 2.9)
+            levels = {judge: level_of(base_level - (1 if judge == HARSH_JUDGE else 0)
+                                      - (1 if judge != HARSH_JUDGE and rng.random() < 0.2
+                                         else 0))
+                      for judge in J1_JUDGES}
+            if position == J1_SPREAD_AT:
+                levels = dict(zip(J1_JUDGES, (Decimal(3), Decimal(2), Decimal(1))))
+            for judge, level in levels.items():
+                mark(entry, criteria["J1"], judge, level)
         if position < P2_DONE:
+            mark(entry, criteria["M1"], SINGLE_JUDGE["M1"],
+                 measured(rng.gauss(1.7, 0.6), criteria["M1"]))
             # A crack on the radiograph makes the item 0 (one contestant).
-            radiograph = 0.0 if position == 7 else 25 + 14 * skill + rng.gauss(0, 2)
+            radiograph = 0.0 if position == 7 else (25 + 14 * skill) * 0.75 + rng.gauss(0, 1.5)
             mark(entry, criteria["P2"], SINGLE_JUDGE["P2"], on_step(radiograph, criteria["P2"]))
         if position < P3_DONE:
             mark(entry, criteria["P3"], SINGLE_JUDGE["P3"],
@@ -382,6 +455,43 @@ def load_demo(actor: str) -> str:
 
 
 
+def load_provisional(actor: str) -> str:
+    """The demo at a later moment (`scoring demo --provisional`): every mark in, scoring
+    locked, the results published provisionally (公示) with the appeal window open, an
+    arbiter in the event's arbitration group and one appeal received, not yet ruled on:
+    about the runner-up's weld inspection (P1). Flushes; the caller commits."""
+    summary = load_demo(actor)
+    event = db.session.scalar(select(Event).where(Event.code == DEMO_EVENT))
+    assert event is not None
+    users = {user.username: user for user in db.session.scalars(select(User))}
+    marker = _Marker(actor, users)
+    rng = random.Random(DATA_SEED + 1)
+    for user, criterion, entry in missing_marks(event):
+        marker(entry, criterion, user.username, plausible_mark(rng, criterion, entry))
+    db.session.flush()
+    events.change_state(event, "lock", actor)
+    events.change_state(event, "provisional", actor)
+    arbiter, _password = accounts.create_user(ARBITER.username, ARBITER.role, ARBITER.password,
+                                              actor, ARBITER.display_name)
+    appeal_operations.appoint_arbiter(event, arbiter, actor)
+    from .queries.appeals import when
+    from .queries.results import event_results
+
+    runner_up = event_results(event).standings.results[1]
+    entry = next(entry for entry in event.entries if entry.bib == runner_up.bib)
+    appeal = appeal_operations.file_appeal(
+        event, runner_up.bib, ["P1"], "本队选手对焊缝外观检验（P1）的得分有异议，"
+        "请求复核。", actor, delegation=entry.delegation)
+    db.session.flush()
+    return "\n".join([summary, _(
+        "Every mark is in; the results of %(code)s are published provisionally until "
+        "%(time)s, and appeal #%(id)s (bib %(bib)s, P1) waits for the arbiters' ruling.",
+        code=event.code, time=when(event.appeal_window_ends_at), id=appeal.id,
+        bib=runner_up.bib),
+        _("%(username)s: %(role)s, password %(password)s", username=ARBITER.username,
+          role=label("role", ARBITER.role), password=ARBITER.password)])
+
+
 # --- the simulation -----------------------------------------------------------------------
 
 def missing_marks(event: Event) -> list[tuple[User, Criterion, Entry]]:
@@ -395,24 +505,66 @@ def missing_marks(event: Event) -> list[tuple[User, Criterion, Entry]]:
             if judge is not None and code in entries]
 
 
-def plausible_mark(rng: random.Random, criterion: Criterion, entry: Entry) -> Decimal:
-    """A mark like the other judges' for this entry, or a typical one for the criterion."""
+def plausible_mark(rng: random.Random, criterion: Criterion, entry: Entry,
+                   judge: str = "") -> Decimal:
+    """A mark like the other judges' for this entry, or a typical one for the criterion (the
+    harsh judge's lower); on a judgement criterion a level, on a measurement one a value."""
+    harsh = judge == HARSH_JUDGE
+    if criterion.kind == "judgement":
+        levels = [int(mark.entered) for mark in entry.marks
+                  if mark.criterion_id == criterion.id and mark.entered is not None]
+        if not levels:
+            return level_of(rng.choice((1, 2, 2, 3)) - (1 if harsh else 0))
+        # within one level of every other judge's (a spread is the exception, not the rule)
+        allowed = [level for level in rules.LEVELS
+                   if all(abs(level - other) <= 1 for other in levels)]
+        if not allowed:
+            return level_of(sorted(levels)[len(levels) // 2])
+        centre = round(sum(levels) / len(levels)) - (1 if harsh else 0)
+        return Decimal(min(allowed, key=lambda level: abs(level - centre)))
+    if criterion.kind == "measurement":
+        return measured(rng.gauss(1.7, 0.6), criterion)
     others = [mark.value for mark in entry.marks if mark.criterion_id == criterion.id]
     maximum = float(criterion.max_value)
     if criterion.kind == "penalty":
         return on_step(rng.choice((0.0, 0.0, 0.0, 0.5, 1.0, 1.5)), criterion)
     if others:
-        centre = float(sum(others)) / len(others)
+        centre = float(sum(others)) / len(others) - (HARSH_P1 if harsh else 0)
         return on_step(centre + rng.gauss(0, maximum / 40), criterion)
     return on_step(maximum * rng.uniform(0.62, 0.96), criterion)
 
 
+def chief_of(event: Event) -> User | None:
+    return db.session.scalar(select(User).join(EventStaff).where(
+        EventStaff.event_id == event.id, EventStaff.role == "chief").order_by(User.id))
+
+
+def confirm_spreads(event: Event, criterion: Criterion, echo: Callable[[str], None]) -> None:
+    """The chief judge confirms the judgement levels too far apart that block a sheet: the
+    judges have talked it over and keep their levels."""
+    chief = chief_of(event)
+    if chief is None or criterion.kind != "judgement":
+        return
+    for entry_id in unresolved_spreads(criterion):
+        entry = db.session.get(Entry, entry_id)
+        if entry is None or confirm_spread(chief, event, entry, criterion, SPREAD_REASON):
+            db.session.rollback()
+            continue
+        db.session.commit()
+        echo(_("The chief judge confirmed the levels of %(criterion)s %(code)s, further apart "
+               "than allowed: %(reason)s", criterion=criterion.code, code=entry.blind_code,
+               reason=SPREAD_REASON))
+
+
 def finish_sheets(event: Event, criterion: Criterion, echo: Callable[[str], None]) -> None:
-    """What the judges do as a criterion completes: each judge signs a complete sheet."""
+    """What the judges do as a criterion completes: each judge signs a complete sheet (on a
+    judgement criterion, once the chief judge has confirmed levels too far apart)."""
     for user in db.session.scalars(select(User).join(Assignment).where(
             Assignment.criterion_id == criterion.id).order_by(User.username)):
         done, expected = judge_progress(user, event, criterion)
         if done == expected and not is_signed(user, criterion):
+            if spread_refusal(user, criterion) is not None:
+                confirm_spreads(event, criterion, echo)
             if sign_off(user, event, criterion) is None:
                 db.session.commit()
                 echo(_("%(judge)s signed the sheet of %(criterion)s",
@@ -427,8 +579,7 @@ def decode_all(pause: float, echo: Callable[[str], None]) -> None:
     event = db.session.scalar(select(Event).where(Event.code == DEMO_EVENT))
     if event is None:
         return
-    chief = db.session.scalar(select(User).join(EventStaff).where(
-        EventStaff.event_id == event.id, EventStaff.role == "chief").order_by(User.id))
+    chief = chief_of(event)
     for criterion in event.criteria:
         if criterion.public or events.decode_refusal(event, criterion) is not None:
             continue
@@ -458,7 +609,7 @@ def simulate(rate: float, echo: Callable[[str], None], seed: int | None = None) 
         nearest = min(left, key=lambda criterion_id: (left[criterion_id], criterion_id))
         user, criterion, entry = rng.choice([item for item in pending
                                              if item[1].id == nearest])
-        value = plausible_mark(rng, criterion, entry)
+        value = plausible_mark(rng, criterion, entry, user.username)
         outcome = save_judge_mark(user, event, criterion, entry, str(value),
                                   token=secrets.token_hex(16), seen_version=None)
         db.session.commit() if outcome.changed else db.session.rollback()

@@ -209,6 +209,15 @@ def mark_problem(problem: str | None, criterion: rules.CriterionRule) -> str | N
         "above_max": lambda: _("above the maximum %(max)s", max=criterion.max),
         "off_step": lambda: _("not a multiple of the step %(step)s", step=criterion.step),
         "too_precise": lambda: _("more than 4 decimal places"),
+        "not_a_level": lambda: _("not a level: a judgement level is a whole number 0, 1, 2 or 3"),
+        "below_range": lambda: _("below the range %(low)s–%(high)s %(unit)s",
+                                 low=criterion.range[0] if criterion.range else "",
+                                 high=criterion.range[1] if criterion.range else "",
+                                 unit=criterion.unit),
+        "above_range": lambda: _("above the range %(low)s–%(high)s %(unit)s",
+                                 low=criterion.range[0] if criterion.range else "",
+                                 high=criterion.range[1] if criterion.range else "",
+                                 unit=criterion.unit),
     }
     return messages[problem]()
 
@@ -226,7 +235,9 @@ def half_width(text: str) -> str:
 
 def parse_mark(text: str, criterion: rules.CriterionRule) -> tuple[Decimal | None, str | None]:
     """A typed mark as a Decimal, or the reason it is not one (empty, NaN, 1e3, 12,5...).
-    Full-width digits and full stops from a Chinese keyboard are read (half_width)."""
+    Full-width digits and full stops from a Chinese keyboard are read (half_width). On a
+    judgement or measurement criterion what is typed is the level or the measured value
+    (rules.check_entered), which rules.mark_for turns into the mark."""
     text = half_width(text).strip()
     if not text:
         return None, _("the mark is empty")
@@ -234,7 +245,8 @@ def parse_mark(text: str, criterion: rules.CriterionRule) -> tuple[Decimal | Non
         value = rules.parse_decimal(text)
     except (ValueError, ArithmeticError):
         return None, _("“%(value)s” is not a number", value=text)
-    problem = mark_problem(rules.check_mark(criterion, value), criterion)
+    check = rules.check_entered if criterion.entered else rules.check_mark
+    problem = mark_problem(check(criterion, value), criterion)
     return (None, problem) if problem else (normal_mark(value), None)
 
 
@@ -292,3 +304,4 @@ class SchemeFile:
     shares: list[str | None]  # per award tier, the share as written
     # criterion code -> blind (its marks public only once decoded); absent means blind
     blind: dict[str, bool] = field(default_factory=dict)
+    appeal_hours: int = 2  # the appeal window after the provisional publication

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import secrets
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -75,9 +75,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=timezone.utc)
 
 
-EVENT_STATES = ("setup", "registration", "drawn", "scoring", "locked", "published")
+EVENT_STATES = ("setup", "registration", "drawn", "scoring", "locked", "provisional",
+                "published")
 VISIBILITIES = ("hidden", "live", "frozen", "published")
-ROLES = ("organiser", "chief", "judge")
+ROLES = ("organiser", "chief", "judge", "arbiter")
+# An appeal: received; the arbiters dismiss it, or order a re-check and, after it, record
+# their final ruling: changed (the re-check changed a mark) or unchanged.
+APPEAL_STATUSES = ("received", "dismissed", "recheck", "changed", "unchanged")
 
 
 class Competition(db.Model):
@@ -121,6 +125,10 @@ class Event(db.Model):
     frozen_json: Mapped[str | None] = mapped_column(Text)
     # Judges may not mark entries of the delegation on their account (conflict of interest).
     conflict_check: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
+    # The appeal window (scheme key appeal_hours) after the provisional publication, which
+    # started at provisional_at (None: not provisional now).
+    appeal_hours: Mapped[int] = mapped_column(Integer, default=2, server_default=text("2"))
+    provisional_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     competition: Mapped[Competition] = relationship(back_populates="events")
@@ -139,6 +147,13 @@ class Event(db.Model):
     @tie_break.setter
     def tie_break(self, keys: list[str]) -> None:
         self.tie_break_json = json.dumps(list(keys))
+
+    @property
+    def appeal_window_ends_at(self) -> datetime | None:
+        """When the appeal window closes (None: the results are not provisional)."""
+        if self.provisional_at is None:
+            return None
+        return self.provisional_at + timedelta(hours=self.appeal_hours)
 
     def to_scheme(self) -> rules.Scheme:
         """The event's scheme as the rules module takes it."""
@@ -192,8 +207,15 @@ class Criterion(db.Model):
     weight: Mapped[str] = mapped_column(String(40), default="1")  # "0.3" or "7/30", exact
     judges: Mapped[int] = mapped_column(Integer, default=1)
     aggregate: Mapped[str] = mapped_column(String(10), default="mean")
-    kind: Mapped[str] = mapped_column(String(10), default="score")
+    kind: Mapped[str] = mapped_column(String(20), default="score")
     max_spread: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    # judgement: the four level descriptors as a JSON list (None: the standard ones)
+    levels_json: Mapped[str | None] = mapped_column(Text)
+    # measurement: its bands as a JSON list of [min, max, mark] texts, the range and unit
+    bands_json: Mapped[str | None] = mapped_column(Text)
+    range_min: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    range_max: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    unit: Mapped[str | None] = mapped_column(String(20))
     # Blind (the default): its marks reach the public results only once decoded (解密).
     blind: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
     decoded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -207,8 +229,29 @@ class Criterion(db.Model):
             code=self.code, name=self.name, section=self.section.code if self.section else "",
             max=self.max_value, step=self.step, weight=rules.parse_fraction(self.weight),
             judges=self.judges, aggregate=self.aggregate, kind=self.kind,
-            max_spread=self.max_spread,
+            max_spread=self.max_spread, levels=tuple(self.levels), bands=self.bands,
+            range=None if self.range_min is None or self.range_max is None
+            else (self.range_min, self.range_max),
+            unit=self.unit or "",
         )
+
+    @property
+    def levels(self) -> list[str]:
+        return json.loads(self.levels_json) if self.levels_json else []
+
+    @levels.setter
+    def levels(self, texts: Any) -> None:
+        self.levels_json = json.dumps(list(texts), ensure_ascii=False) if texts else None
+
+    @property
+    def bands(self) -> tuple[rules.Band, ...]:
+        return tuple(rules.Band(Decimal(low), Decimal(high), Decimal(mark))
+                     for low, high, mark in json.loads(self.bands_json or "[]"))
+
+    @bands.setter
+    def bands(self, bands: Any) -> None:
+        self.bands_json = json.dumps([[str(band.min), str(band.max), str(band.mark)]
+                                      for band in bands]) if bands else None
 
     @property
     def public(self) -> bool:
@@ -320,6 +363,16 @@ class User(UserMixin, db.Model):
             self.__dict__["_chief_of"] = known
         return known
 
+    @property
+    def arbiter_of(self) -> frozenset[int]:
+        """The ids of the events this account is in the arbitration group of (仲裁组)."""
+        known = self.__dict__.get("_arbiter_of")
+        if known is None:
+            known = frozenset(db.session.scalars(select(EventStaff.event_id).where(
+                EventStaff.user_id == self.id, EventStaff.role == "arbiter")))
+            self.__dict__["_arbiter_of"] = known
+        return known
+
     def get_id(self) -> str:
         """Flask-Login keeps this in the cookie: the server-side session, not the account
         (see UserSession), so signing out, disabling or a reset ends it everywhere."""
@@ -395,7 +448,10 @@ class Mark(db.Model):
     criterion_id: Mapped[int] = mapped_column(ForeignKey("criteria.id"))
     judge: Mapped[str] = mapped_column(String(80))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    value: Mapped[Decimal] = mapped_column(ExactDecimal)
+    value: Mapped[Decimal] = mapped_column(ExactDecimal)  # the mark
+    # What the judge entered on a judgement (the level) or measurement criterion (the
+    # measured value); None on another, where the judge enters the mark itself.
+    entered: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     version: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -406,6 +462,15 @@ class Mark(db.Model):
     criterion: Mapped[Criterion] = relationship()
     revisions: Mapped[list[MarkRevision]] = relationship(
         back_populates="mark", order_by="MarkRevision.id")
+
+    @property
+    def typed(self) -> Decimal:
+        """What the judge entered: the level or measured value, else the mark."""
+        return self.value if self.entered is None else self.entered
+
+    def exact(self, rule: rules.CriterionRule) -> rules.Number:
+        """The exact mark (a judgement's max x level / 3 rebuilt from its level)."""
+        return rules.exact_mark(rule, self.value, self.entered)
 
 
 class MarkRevision(db.Model):
@@ -419,14 +484,64 @@ class MarkRevision(db.Model):
     mark_id: Mapped[int] = mapped_column(ForeignKey("marks.id"))
     old_value: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     new_value: Mapped[Decimal] = mapped_column(ExactDecimal)
+    # the level or measured value entered, on a judgement or measurement criterion
+    old_entered: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    new_entered: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     actor: Mapped[str] = mapped_column(String(100))  # account name, or "cli:FILE"
     source: Mapped[str] = mapped_column(String(10))
     reason: Mapped[str | None] = mapped_column(Text)
     client_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # A change made by the chief judge in the re-check an appeal's ruling ordered.
+    appeal_id: Mapped[int | None] = mapped_column(ForeignKey("appeals.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     mark: Mapped[Mark] = relationship(back_populates="revisions")
+
+
+class Appeal(db.Model):
+    """A written appeal (申诉) about one entry's named criteria, received during the appeal
+    window; the arbiters' ruling (仲裁), and after a re-check (复核) their final ruling.
+    `before_json`: the marks of those criteria and the entry's result when it was received."""
+
+    __tablename__ = "appeals"
+    __table_args__ = (
+        CheckConstraint(f"status IN {APPEAL_STATUSES}", name="appeal_status"),
+        Index("appeals_event", "event_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"))
+    delegation: Mapped[str | None] = mapped_column(String(100))  # who lodged it
+    criteria_json: Mapped[str] = mapped_column(Text)  # ["P1", "P2"]
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="received")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    received_by: Mapped[str] = mapped_column(String(100))
+    before_json: Mapped[str] = mapped_column(Text, default="{}")
+    ruling_reason: Mapped[str | None] = mapped_column(Text)  # dismissed or recheck: why
+    ruled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ruled_by: Mapped[str | None] = mapped_column(String(100))
+    final_reason: Mapped[str | None] = mapped_column(Text)  # after the re-check
+    final_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    final_by: Mapped[str | None] = mapped_column(String(100))
+
+    event: Mapped[Event] = relationship()
+    entry: Mapped[Entry] = relationship()
+
+    @property
+    def criteria(self) -> list[str]:
+        return list(json.loads(self.criteria_json))
+
+    @property
+    def before(self) -> dict[str, Any]:
+        return json.loads(self.before_json or "{}")
+
+    @property
+    def open(self) -> bool:
+        """Not yet finally ruled on: it holds up the final publication."""
+        return self.status in ("received", "recheck")
 
 
 class AuditEvent(db.Model):
@@ -446,6 +561,23 @@ class AuditEvent(db.Model):
     @property
     def details(self) -> dict[str, Any]:
         return json.loads(self.details_json)
+
+
+class SpreadConfirmation(db.Model):
+    """The chief judge confirms one entry's judgement levels that are further apart than
+    the criterion allows, with a reason: the levels as they stood (`levels_json`, judge ->
+    level); a change of a level afterwards raises the flag again."""
+
+    __tablename__ = "spread_confirmations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"))
+    criterion_id: Mapped[int] = mapped_column(ForeignKey("criteria.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor: Mapped[str] = mapped_column(String(100))
+    levels_json: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class SignOff(db.Model):

@@ -3,10 +3,12 @@ owes. Pure: plain values and the models' attributes in, answers out, no query an
 beyond the translations. Views, operations, the command line and templates all ask here
 (templates through `can(action, event)`, as booleans), so no two places can disagree.
 
-The lifecycle: setup -> registration -> drawn -> scoring -> locked -> published. Marks are
-entered only in `scoring`; after `locked` nothing that changes a result (a mark, a status, a
-time, a delegation, a bib, an assignment) changes, except a chief judge's correction with a
-reason; `published` is final until the chief judge or an organiser reopens it, with a reason.
+The lifecycle: setup -> registration -> drawn -> scoring -> locked -> provisional ->
+published. Marks are entered only in `scoring`; after `locked` nothing that changes a result
+(a mark, a status, a time, a delegation, a bib, an assignment) changes, except a chief judge's
+correction with a reason; in `provisional` (公示: the results public, the appeal window open)
+only the re-check an arbiter ordered on an appeal changes a mark; `published` is final until
+the chief judge or an organiser reopens it, with a reason.
 """
 
 from __future__ import annotations
@@ -18,14 +20,16 @@ from typing import Any, Protocol
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-STATES = ("setup", "registration", "drawn", "scoring", "locked", "published")
+STATES = ("setup", "registration", "drawn", "scoring", "locked", "provisional", "published")
 BEFORE_SCORING = frozenset({"setup", "registration", "drawn"})
 OPEN = BEFORE_SCORING | {"scoring"}  # results may still change by any door
-CLOSED = frozenset({"locked", "published"})
+CLOSED = frozenset({"locked", "provisional", "published"})
+PUBLIC_RESULTS = frozenset({"provisional", "published"})  # every criterion decoded
 ANY = frozenset(STATES)
 
 # The one table: which action in which state, and who may take it ("organiser", "chief" of
-# the event, "judge" assigned to the criterion). The state each action leads to, if any.
+# the event, "judge" assigned to the criterion, "arbiter" of the event). The state each
+# action leads to, if any.
 ACTIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "view": (ANY, frozenset({"organiser", "chief"})),  # the console and the chief's pages
     "edit_scheme": (OPEN, frozenset({"organiser"})),  # all of it while no mark exists
@@ -45,7 +49,10 @@ ACTIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "decode": (frozenset({"scoring", "locked"}), frozenset({"chief"})),
     "open": (frozenset({"drawn"}), frozenset({"organiser", "chief"})),
     "lock": (frozenset({"scoring"}), frozenset({"organiser", "chief"})),
-    "publish": (frozenset({"locked"}), frozenset({"organiser", "chief"})),
+    # the provisional publication (公示) opens the appeal window; the final one needs it
+    # closed and every appeal ruled on (operations.events.publish_refusal says why not)
+    "provisional": (frozenset({"locked"}), frozenset({"organiser", "chief"})),
+    "publish": (frozenset({"provisional"}), frozenset({"organiser", "chief"})),
     "reopen": (CLOSED, frozenset({"organiser", "chief"})),
     "visibility": (ANY, frozenset({"organiser", "chief"})),
     "mark": (frozenset({"scoring"}), frozenset({"judge"})),
@@ -53,8 +60,17 @@ ACTIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "correct": (frozenset({"scoring", "locked"}), frozenset({"chief"})),
     "certificates": (CLOSED, frozenset({"organiser", "chief"})),
     "export": (ANY, frozenset({"organiser", "chief"})),
+    "appoint_arbiter": (ANY - {"published"}, frozenset({"organiser"})),  # the 仲裁组
+    # appeals: organisers record them; arbiters rule; the chief re-checks; judges never see
+    "appeals": (ANY, frozenset({"organiser", "chief", "arbiter"})),
+    "file_appeal": (frozenset({"provisional"}), frozenset({"organiser"})),
+    "rule": (frozenset({"provisional"}), frozenset({"arbiter"})),
+    "recheck": (frozenset({"provisional"}), frozenset({"chief"})),
+    # how each judge marks compared with the panel: never the judges', never public
+    "analytics": (ANY, frozenset({"organiser", "chief"})),
 }
-NEXT_STATE = {"open": "scoring", "lock": "locked", "publish": "published", "reopen": "scoring"}
+NEXT_STATE = {"open": "scoring", "lock": "locked", "provisional": "provisional",
+              "publish": "published", "reopen": "scoring"}
 
 # Why an action is refused in a state, in words (the state's name is never shown raw).
 STATE_REFUSALS = {
@@ -71,12 +87,20 @@ STATE_REFUSALS = {
     "recode": _l("Blind codes are made again after the draw and before scoring opens."),
     "decode": _l("Criteria are decoded while scoring is open or locked."),
     "lock": _l("Only an event in scoring can be locked."),
-    "publish": _l("First lock the scoring of %(code)s, then publish its results."),
-    "reopen": _l("Only a locked or published event can be reopened."),
+    "provisional": _l("First lock the scoring of %(code)s, then publish its results "
+                      "provisionally."),
+    "publish": _l("First publish the results of %(code)s provisionally (the appeal window), "
+                  "then finally."),
+    "reopen": _l("Only a locked, provisional or published event can be reopened."),
     "mark": _l("Scoring of this event is not open yet."),
     "sign": _l("Scoring of this event is not open yet."),
-    "correct": _l("The results are published: reopen the event first."),
+    "correct": _l("The results are published (provisionally or finally): a mark changes "
+                  "now only in a re-check an appeal's ruling ordered, or after reopening."),
     "certificates": _l("Certificates are issued once scoring is locked."),
+    "appoint_arbiter": _l("The results are final: arbiters are appointed before."),
+    "file_appeal": _l("Appeals are received while the results are provisional."),
+    "rule": _l("Appeals are ruled on while the results are provisional."),
+    "recheck": _l("A re-check happens while the results are provisional."),
 }
 
 
@@ -91,15 +115,23 @@ class Person(Protocol):
     @property
     def chief_of(self) -> frozenset[int]: ...
 
+    @property
+    def arbiter_of(self) -> frozenset[int]: ...
+
 
 def roles(event: Any, user: Person | None) -> frozenset[str]:
     """The roles `user` holds in `event`: organisers everywhere, a chief judge only in the
     events they were appointed to (a chief of WELD is nobody in EX-B), and "judge" for any
-    judge or chief (whether they mark a criterion is their assignment: see `may_mark`)."""
+    judge or chief (whether they mark a criterion is their assignment: see `may_mark`); an
+    arbiter only in the events whose arbitration group they were appointed to, and nothing
+    else (they never mark)."""
     if user is None or not getattr(user, "is_authenticated", True) or not user.active:
         return frozenset()
     if user.role == "organiser":
         return frozenset({"organiser"})
+    if user.role == "arbiter":
+        return frozenset({"arbiter"}) if event is not None and event.id in user.arbiter_of \
+            else frozenset()
     held = {"judge"}
     if user.role == "chief" and event is not None and event.id in user.chief_of:
         held.add("chief")

@@ -2,9 +2,49 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+# Where a scheme's checker says a problem is: "criteria[2] (P1).max" is the second criterion
+# (code P1), its key max; a key may go on ("criteria[1] (J1).bands[2].min").
+FIELD_PATH = re.compile(r"^(sections|criteria|awards)\[(\d+)\](?: \((.*?)\))?(?:\.(.+))?$")
+TABLE_WORDS = {
+    "sections": (_l("section %(number)s"), _l("section %(number)s (%(code)s)")),
+    "criteria": (_l("criterion %(number)s"), _l("criterion %(number)s (%(code)s)")),
+    "awards": (_l("award %(number)s"), _l("award %(number)s (%(code)s)")),
+}
+# A scheme's keys as the scheme form labels them.
+KEY_WORDS = {
+    "code": _l("Code"), "name": _l("Title"), "section": _l("Section"), "max": _l("Max"),
+    "step": _l("Step"), "weight": _l("Weight"), "judges": _l("Judges"),
+    "aggregate": _l("Rule"), "kind": _l("Kind"), "max_spread": _l("Max spread"),
+    "blind": _l("Blind"), "share": _l("Share"), "count": _l("Count"),
+    "min_total": _l("Minimum total"), "decimals": _l("Decimal places"),
+    "rounding": _l("Rounding"), "award_rounding": _l("Award places"),
+    "tie_break": _l("Tie-break keys"), "team_best_n": _l("Team: best N members"),
+    "competition": _l("Competition"), "sections": _l("Sections"), "criteria": _l("Criteria"),
+    "awards": _l("Awards"),
+}
+
+
+def field_words(path: str) -> str:
+    """A scheme key's path as the scheme form's reader says it: "criteria[2] (P1).max" ->
+    "criterion 2 (P1), Max" ("评分项 2（P1），满分"); a path it does not know, as it is."""
+    match = FIELD_PATH.match(path)
+    if not match:
+        known = KEY_WORDS.get(path)
+        return str(known) if known is not None else path
+    table, number, code, key = match.groups()
+    plain, coded = TABLE_WORDS[table]
+    where = str(coded % {"number": number, "code": code} if code
+                else plain % {"number": number})
+    if not key:
+        return where
+    known = KEY_WORDS.get(key)
+    return _("%(where)s, %(key)s", where=where, key=str(known) if known is not None else key)
 
 
 @dataclass(frozen=True)

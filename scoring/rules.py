@@ -45,7 +45,12 @@ Choices where DOMAIN.md is silent (also in the README):
   ranking order (tie-breaks, then bib). A team is provisional (`complete` false) while any
   of its ranked members is, counted or not: a member with marks missing could still climb.
 - The spread flag is raised when the highest and lowest marks of a criterion differ by more
-  than `max_spread` (strictly more).
+  than `max_spread` (strictly more); on a judgement criterion `max_spread` counts levels
+  (default 1), so marks more than max_spread x max / 3 apart.
+- Judgement marks (max x level / 3) are exact fractions: the database keeps the level with
+  the mark, and `exact_mark` rebuilds the exact mark from it (10 x 1/3 is not 3.3333).
+- Measurement bands: a band that the bands before it cover entirely would never give its
+  mark, so a scheme with one is refused (a later, wider band is the usual fallback and fine).
 """
 
 from __future__ import annotations
@@ -60,7 +65,9 @@ STATUSES = ("ok", "absent", "dq")
 AGGREGATE_RULES = ("mean", "trimmed", "median")
 ROUNDING_MODES = ("stage", "end")
 AWARD_ROUNDINGS = ("half_up", "floor")
-KINDS = ("score", "penalty")
+KINDS = ("score", "penalty", "judgement", "measurement")
+LEVELS = (0, 1, 2, 3)  # a judgement's levels: 0 below industry standard .. 3 excellent
+JUDGEMENT_SPREAD = Decimal(1)  # levels further apart than this are flagged, unless the scheme says
 
 Number = Decimal | Fraction | int
 
@@ -140,6 +147,15 @@ class SectionRule:
 
 
 @dataclass(frozen=True)
+class Band:
+    """A measurement band: a measured value with `min <= value <= max` gets `mark`."""
+
+    min: Decimal
+    max: Decimal
+    mark: Decimal
+
+
+@dataclass(frozen=True)
 class CriterionRule:
     code: str
     section: str
@@ -151,10 +167,30 @@ class CriterionRule:
     aggregate: str = "mean"
     kind: str = "score"
     max_spread: Decimal | None = None
+    # judgement: the four level descriptors shown on the sheet (empty: the standard ones)
+    levels: tuple[str, ...] = ()
+    # measurement: what may be entered, its unit, and the bands that give the mark
+    bands: tuple[Band, ...] = ()
+    range: tuple[Decimal, Decimal] | None = None
+    unit: str = ""
 
     @property
     def sign(self) -> int:
         return -1 if self.kind == "penalty" else 1
+
+    @property
+    def entered(self) -> bool:
+        """Whether judges enter something other than the mark (a level, a measured value)."""
+        return self.kind in ("judgement", "measurement")
+
+    @property
+    def spread_limit(self) -> Fraction | None:
+        """How far apart two marks may be before they are flagged, in marks: for a
+        judgement, `max_spread` counts levels (default 1), a level being max/3 marks."""
+        if self.kind == "judgement":
+            levels = self.max_spread if self.max_spread is not None else JUDGEMENT_SPREAD
+            return Fraction(levels) * Fraction(self.max) / 3
+        return None if self.max_spread is None else Fraction(self.max_spread)
 
 
 @dataclass(frozen=True)
@@ -214,6 +250,119 @@ def check_mark(criterion: CriterionRule, value: Decimal) -> str | None:
     return None
 
 
+# --- judgement and measurement (DOMAIN.md, WorldSkills style) -----------------------------
+
+def judgement_mark(maximum: Number, level: Number) -> Fraction:
+    """A judge's mark for a judgement level: max x level / 3, exactly (max 10, level 1 is
+    10/3, which no decimal holds: hence a Fraction)."""
+    return Fraction(maximum) * Fraction(level) / 3
+
+
+def band_mark(bands: Sequence[Band], value: Number) -> Decimal:
+    """The mark of a measured value: that of the first band with min <= value <= max, else 0."""
+    for band in bands:
+        if band.min <= value <= band.max:
+            return band.mark
+    return Decimal(0)
+
+
+def mark_for(criterion: CriterionRule, entered: Decimal) -> Fraction | Decimal:
+    """The exact mark of what a judge entered: the level or measured value of a judgement or
+    measurement criterion, the mark itself on another."""
+    if criterion.kind == "judgement":
+        return judgement_mark(criterion.max, entered)
+    if criterion.kind == "measurement":
+        return band_mark(criterion.bands, entered)
+    return entered
+
+
+STORED_PLACES = 4  # marks are stored with four places; an exact mark is rebuilt from its level
+
+
+def stored_mark(criterion: CriterionRule, entered: Decimal) -> Decimal:
+    """The mark as the database keeps it: exact, except a judgement mark such as 10/3 that
+    no four places hold, kept rounded half up (3.3333); the results rebuild the exact mark
+    from the level the mark row keeps too (`exact_mark`)."""
+    mark = mark_for(criterion, entered)
+    if isinstance(mark, Fraction):
+        if mark.denominator == 1:
+            return Decimal(mark.numerator)
+        rounded = round_half_up(mark, STORED_PLACES)
+        return rounded.normalize() if rounded != rounded.to_integral_value() else rounded
+    return mark
+
+
+def exact_mark(criterion: CriterionRule, value: Decimal, entered: Decimal | None) -> Number:
+    """The exact mark of a stored mark row: for a judgement, max x level / 3 from the level
+    entered; otherwise the stored value, which is exact."""
+    if criterion.kind == "judgement" and entered is not None:
+        return judgement_mark(criterion.max, entered)
+    return value
+
+
+def check_entered(criterion: CriterionRule, value: Decimal) -> str | None:
+    """Why `value` cannot be what a judge enters on a judgement or measurement criterion, as
+    a problem code, or None. Codes: "not_a_number", "not_a_level" (a whole 0-3),
+    "below_range", "above_range", "below_zero" (no range: not negative), "off_step",
+    "too_precise"."""
+    if not isinstance(value, Decimal) or not value.is_finite():
+        return "not_a_number"
+    if criterion.kind == "judgement":
+        return None if value in LEVELS and value == value.to_integral_value() \
+            else "not_a_level"
+    if criterion.range is not None:
+        if value < criterion.range[0]:
+            return "below_range"
+        if value > criterion.range[1]:
+            return "above_range"
+    elif value < 0:
+        return "below_zero"
+    if criterion.step is not None and (value - (criterion.range[0] if criterion.range
+                                                else 0)) % criterion.step != 0:
+        return "off_step"
+    if decimal_places(value) > STORED_PLACES:
+        return "too_precise"
+    return None
+
+
+def band_problems(maximum: Decimal, bands: Sequence[Band],
+                  value_range: tuple[Decimal, Decimal] | None) -> list[tuple[int | None, str]]:
+    """What is wrong with a measurement criterion's bands, as (band number from 1, or None
+    for the whole list; problem code). Codes: "no_bands", "band_reversed" (min > max),
+    "band_mark_above_max", "band_outside_range" (no value that may be entered falls in it),
+    "band_unreachable" (the bands before it already hold every value it holds: it would
+    never give its mark), "no_full_mark" (no band gives max)."""
+    problems: list[tuple[int | None, str]] = []
+    if not bands:
+        return [(None, "no_bands")]
+    covered: list[tuple[Decimal, Decimal]] = []  # the union of the bands so far, merged
+    for number, band in enumerate(bands, start=1):
+        if band.min > band.max:
+            problems.append((number, "band_reversed"))
+            continue
+        if band.mark > maximum:
+            problems.append((number, "band_mark_above_max"))
+        if value_range is not None and (band.max < value_range[0] or band.min > value_range[1]):
+            problems.append((number, "band_outside_range"))
+        elif any(low <= band.min and band.max <= high for low, high in covered):
+            problems.append((number, "band_unreachable"))
+        covered = _merge([*covered, (band.min, band.max)])
+    if not problems and all(band.mark != maximum for band in bands):
+        problems.append((None, "no_full_mark"))
+    return problems
+
+
+def _merge(intervals: Sequence[tuple[Decimal, Decimal]]) -> list[tuple[Decimal, Decimal]]:
+    """Closed intervals merged where they overlap or touch."""
+    merged: list[tuple[Decimal, Decimal]] = []
+    for low, high in sorted(intervals):
+        if merged and low <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
+        else:
+            merged.append((low, high))
+    return merged
+
+
 def _mean(marks: Sequence[Fraction]) -> Fraction:
     return sum(marks, Fraction(0)) / len(marks)
 
@@ -253,7 +402,7 @@ class EntryInput:
     """One contestant's data for the rules: marks per criterion code, one per judge."""
 
     bib: str
-    marks: Mapping[str, Sequence[Decimal]] = field(default_factory=dict)
+    marks: Mapping[str, Sequence[Number]] = field(default_factory=dict)
     status: str = "ok"
     time: int | None = None  # seconds used
     delegation: str | None = None
@@ -339,12 +488,12 @@ class _Plan:
         known = set(self.section_codes)
         # Per criterion: code, judges, rule, max_spread, signed weight as numerator and
         # denominator, and the section it adds to (None when not among the scheme's sections).
-        self.criteria: list[tuple[str, int, str, Decimal | None, int, int, str | None]] = []
+        self.criteria: list[tuple[str, int, str, Fraction | None, int, int, str | None]] = []
         for criterion in scheme.criteria:
             weight = criterion.sign * Fraction(criterion.weight)
             self.criteria.append((
                 criterion.code, criterion.judges, criterion.aggregate,
-                criterion.max_spread, weight.numerator, weight.denominator,
+                criterion.spread_limit, weight.numerator, weight.denominator,
                 criterion.section if criterion.section in known else None,
             ))
         self.ratios: dict[object, tuple[int, int]] = {}
@@ -402,7 +551,7 @@ class _Plan:
             marks = entry.marks.get(code, ())
             missing[code] = max(0, entry.needed.get(code, judges) - len(marks)) if scored else 0
             if max_spread is not None and len(marks) >= 2:
-                if max(marks) - min(marks) > max_spread:
+                if Fraction(max(marks)) - Fraction(min(marks)) > max_spread:
                     spread.append(code)
             if not marks or not scored:
                 aggregates[code] = None

@@ -46,9 +46,9 @@ class Judged:
         return next(c for c in self.event.criteria if c.code == code)
 
 
-def set_up_event(runner: FlaskCliRunner, tmp_path) -> Judged:  # type: ignore[no-untyped-def]
+def set_up_event(runner: FlaskCliRunner, tmp_path, text: str = SCHEME) -> Judged:  # type: ignore[no-untyped-def]
     scheme = tmp_path / "scheme.toml"
-    scheme.write_text(SCHEME, encoding="utf-8")
+    scheme.write_text(text, encoding="utf-8")
     run(runner, "event", "import", scheme)
     run(runner, "contestants", "import", "J", EXAMPLE_B / "contestants.csv")
     run(runner, "draw", "J", "--seed", "1")
@@ -109,7 +109,58 @@ def marks_of(entry: Entry, criterion: str = "V") -> dict[str, str]:
 
 
 # The state each ticked step of the lifecycle leaves (the console's page carries it).
-STEP_FROM = {"open": "drawn", "lock": "scoring", "publish": "locked"}
+STEP_FROM = {"open": "drawn", "lock": "scoring", "provisional": "locked",
+             "publish": "provisional"}
+
+
+def close_window(code: str) -> None:
+    """Move an event's provisional publication back past its appeal window (the window's
+    end is the stored start plus `appeal_hours`), as if the hours had gone by."""
+    from datetime import timedelta
+
+    event = db.session.scalar(select(Event).where(Event.code == code))
+    assert event is not None and event.provisional_at is not None
+    event.provisional_at -= timedelta(hours=event.appeal_hours, minutes=1)
+    db.session.commit()
+
+
+def publish_now(event: Event, actor: str = "test") -> None:
+    """Publish a locked event through the operations: provisionally, the appeal window let
+    pass (its start moved back), then finally; committed."""
+    from datetime import timedelta
+
+    from scoring.operations.events import change_state
+
+    change_state(event, "provisional", actor)
+    db.session.commit()
+    event.provisional_at -= timedelta(hours=event.appeal_hours, minutes=1)
+    db.session.commit()
+    change_state(event, "publish", actor)
+    db.session.commit()
+
+
+def publish_cli(runner: FlaskCliRunner, code: str) -> None:
+    """Publish a locked event from the command line: provisionally, the window let pass,
+    then finally (`scoring board CODE published`)."""
+    run(runner, "event", "state", code, "provisional")
+    close_window(code)
+    run(runner, "board", code, "published")
+
+
+def publish_steps(client: FlaskClient, token: str, code: str) -> None:
+    """Lock (if in scoring), publish provisionally, let the appeal window pass, publish:
+    through the console's event page, each step ticked."""
+    db.session.expire_all()
+    state = db.session.scalar(select(Event.state).where(Event.code == code))
+    steps = {"scoring": ["lock", "provisional"], "locked": ["provisional"]}.get(state, [])
+    for action in steps:
+        response = client.post(f"/admin/events/{code}/state",
+                               data={"csrf_token": token, **step(action)})
+        assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    close_window(code)
+    response = client.post(f"/admin/events/{code}/state",
+                           data={"csrf_token": token, **step("publish")})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
 
 
 def step(action: str, **fields: str) -> dict[str, str]:

@@ -189,6 +189,19 @@ def test_judge_pages(browser, live_server: str, demo: Event, language: str) -> N
     audit.check(page, "/judge/WELD/P1 (unsaved, offline)")
     page.context.set_offline(False)
 
+    # A judgement sheet (level buttons; signing refused: marks missing, levels apart) and
+    # a measurement sheet (a value, its unit and the mark it gives).
+    audit.goto(page, "/judge/WELD/J1")
+    page.check("#confirm-sign")
+    page.locator(".sign-off button[type=submit]").click()
+    page.wait_for_selector(".sign-off .field-error")
+    audit.check(page, "/judge/WELD/J1 (sign-off refused)")
+    measurer = audit.page(TABLET)
+    audit.sign_in(measurer, "judge4", "demo-judge4")
+    audit.goto(measurer, "/judge/WELD/M1")
+    measurer.locator(".mark-row:not(.state-disabled) .mark-input:enabled").last.fill("2.4")
+    audit.check(measurer, "/judge/WELD/M1 (a value typed)")
+
     # A judge with a conflict of interest: that delegation's rows are left out (blind).
     other = audit.page(TABLET)
     audit.sign_in(other, "judge2", "demo-judge2")
@@ -212,6 +225,13 @@ def test_chief_pages(browser, live_server: str, demo: Event, language: str) -> N
     page.wait_for_selector("#correct-value[aria-invalid=true]")
     audit.check(page, "/chief/WELD (correction refused)")
     audit.goto(page, "/chief/WELD/history")
+    # Judge analytics at 1366x768, with a judge highlighted and with a refused threshold.
+    console = audit.page(CONSOLE)
+    audit.sign_in(console, "chief", "demo-chief")
+    audit.goto(console, "/admin/events/WELD/analytics?threshold=2")
+    assert console.locator("tr.flag-severity").count() >= 1
+    audit.goto(console, "/admin/events/WELD/analytics?threshold=abc",
+               "/admin/events/WELD/analytics (threshold refused)")
     audit.finish()
 
 
@@ -280,4 +300,23 @@ def test_console_pages_once_locked(browser, live_server: str,  # type: ignore[no
     audit.sign_in(page, "organiser", "demo-organiser")
     for path in ("/admin/events/WELD", "/admin/events/WELD/sheet", "/admin/events/WELD/draw"):
         audit.goto(page, path, f"{path} (locked)")
+    audit.finish()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_appeal_pages(browser, live_server: str, app: Flask, runner: FlaskCliRunner,  # type: ignore[no-untyped-def]
+                      language: str) -> None:
+    """The demo at its provisional moment (one appeal waiting): the appeals' pages for the
+    organiser, the arbiter and the chief judge, and the provisional board."""
+    app.config["SCORING_BOARD_CACHE"] = False
+    result = runner.invoke(args=["demo", "--provisional"])
+    assert result.exit_code == 0, result.output
+    audit = Audit(browser, live_server, language)
+    audit.goto(audit.page(PHONE), "/e/WELD")
+    for username, password in (("organiser", "demo-organiser"), ("arbiter", "demo-arbiter"),
+                               ("chief", "demo-chief")):
+        page = audit.page(CONSOLE)
+        audit.sign_in(page, username, password)
+        for path in ("/appeals", "/appeals/WELD", "/appeals/WELD/1"):
+            audit.goto(page, path, f"{path} ({username})")
     audit.finish()

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from scoring.extensions import db
 from scoring.models import Assignment, AuditEvent, Contestant, Entry, Event
 
-from .judging_helpers import PASSWORD, sign_in, step
+from .judging_helpers import PASSWORD, close_window, sign_in, step
 from .test_cli import EXAMPLE_B, run, snapshot
 
 
@@ -64,7 +64,7 @@ def scheme_form(**changes: str) -> dict[str, str]:
     form = {
         "competition": "new", "new_competition": "第六届职工技能大赛", "code": "W1",
         "name": "焊工", "decimals": "2", "rounding": "stage", "award_rounding": "half_up",
-        "tie_break": "section:p", "team_best_n": "",
+        "tie_break-0": "section:p", "team_best_n": "",
         "section-0-code": "p", "section-0-name": "实操",
         "criterion-0-code": "V", "criterion-0-name": "外观", "criterion-0-section": "p",
         "criterion-0-max": "40", "criterion-0-step": "0.5", "criterion-0-weight": "1",
@@ -89,7 +89,7 @@ def test_create_an_event_in_the_form(client: FlaskClient, organiser: str) -> Non
 @pytest.mark.parametrize(("changes", "field", "message"), [
     ({"criterion-0-judges": "2"}, "criterion-0-aggregate", "至少为 3"),
     ({"criterion-0-max": "abc"}, "criterion-0-max", "不是数字"),
-    ({"tie_break": "speed"}, "tie_break", "speed"),
+    ({"tie_break-0": "speed"}, "tie_break-0", "speed"),
     ({"award-0-share": "1.5"}, "award-0-share", "100"),
     ({"code": "bad code!"}, "code", "bad code!"),
 ])
@@ -213,6 +213,12 @@ def test_draw_assign_open_lock_publish(client: FlaskClient, organiser: str,
     assert db.session.scalar(select(Event.state)) == "locked"
     response = client.post("/admin/events/EX-B/draw", data={"csrf_token": organiser})
     assert response.status_code == 409  # no redraw once scoring started
+    client.post("/admin/events/EX-B/state",
+                data={"csrf_token": organiser, **step("provisional")})
+    refused = client.post("/admin/events/EX-B/state",
+                          data={"csrf_token": organiser, **step("publish")})
+    assert refused.status_code == 409  # the appeal window is open
+    close_window("EX-B")
     client.post("/admin/events/EX-B/state", data={"csrf_token": organiser, **step("publish")})
     db.session.expire_all()
     assert db.session.scalar(select(Event.state)) == "published"

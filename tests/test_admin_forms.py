@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from scoring.extensions import db
 from scoring.models import Assignment, AuditEvent, Competition, Entry, Event, EventStaff, User
 
-from .judging_helpers import PASSWORD, sign_in, step
+from .judging_helpers import PASSWORD, publish_steps, sign_in, step
 from .test_admin import people_xlsx, scheme_form
 from .test_cli import EXAMPLE_B, load_example_b, run, snapshot
 
@@ -97,17 +97,53 @@ def test_the_scheme_form_marks_every_field_and_table_at_once(client: FlaskClient
                                                              organiser: str) -> None:
     before = written()
     response = client.post("/admin/events/new", data={**scheme_form(**{
-        "criterion-0-max": "abc", "criterion-0-judges": "2.5", "tie_break": "speed",
+        "criterion-0-max": "abc", "criterion-0-judges": "2.5", "tie_break-0": "speed",
         "award-0-share": "0.7", "award-1-name": "二等奖", "award-1-share": "0.6",
         "new_competition": "届" + ZERO_WIDTH}), "csrf_token": organiser})
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     beside(page, "criterion-0-max", "“abc”不是数字")
     beside(page, "criterion-0-judges", "整数")
-    beside(page, "tie_break", "speed")
+    beside(page, "tie_break-0", "speed")
     beside(page, "new_competition", "不可见字符")
     assert "超过了 100%" in page and "请修改下面标出的字段" in page
     assert written() == before
+
+
+def test_sections_and_tie_breaks_are_chosen_by_name(client: FlaskClient, organiser: str,
+                                                   ex_b: Event) -> None:
+    """An Excel user never types `section:practical`: the criterion's section and the
+    tie-break keys are selects offering the sections and criteria by their titles, and the
+    event's own choices are selected."""
+    page = client.get("/admin/events/EX-B/scheme").get_data(as_text=True)
+    section = re.search(
+        r'<select id="f-criterion-0-section" name="criterion-0-section".*?</select>', page, re.S)
+    assert section and re.search(r'<option value="theory" selected>[^<(]+ \(theory\)</option>',
+                                 section.group(0))
+    assert "<option value=\"practical\">" in section.group(0)
+    chosen = [re.search(rf'<select id="f-tie_break-{index}".*?</select>', page, re.S).group(0)
+              for index in range(3)]
+    assert '<option value="time" selected>用时（少者在前）</option>' in chosen[0]
+    assert re.search(r'<option value="section:practical" selected>模块：[^<]+</option>', chosen[1])
+    assert '<option value="section:theory" selected>模块：理论知识</option>' in chosen[2]
+    assert '<option value="criterion:P">评分项：P 实操总分</option>' in chosen[2]
+    assert 'name="tie_break"' not in page and "section:practical, " not in page
+
+
+def test_a_problem_without_a_field_is_said_in_words(app) -> None:  # type: ignore[no-untyped-def]
+    """Above the form, a problem's place is said as people read it, never as the scheme
+    file's path ("criteria[1] (A).max")."""
+    from flask_babel import force_locale
+
+    from scoring.problems import field_words
+    with app.test_request_context(), force_locale("zh_CN"):
+        assert field_words("criteria[2] (P1).max") == "第 2 个评分项（P1），满分"
+        assert field_words("awards[1].share") == "第 1 个奖项，比例"
+        assert field_words("sections[3]") == "第 3 个模块"
+        assert field_words("criteria[1] (J1).bands[2].min") == "第 1 个评分项（J1），bands[2].min"
+    with app.test_request_context(), force_locale("en"):
+        assert field_words("criteria[2] (P1).max") == "criterion 2 (P1), Max"
+        assert field_words("tie_break") == "Tie-break keys"
 
 
 def test_a_scheme_problem_goes_to_its_row(client: FlaskClient, organiser: str) -> None:
@@ -207,8 +243,7 @@ def test_the_scheme_file_form(client: FlaskClient, organiser: str) -> None:
 def test_the_reopen_reason(client: FlaskClient, organiser: str, runner: FlaskCliRunner,
                            language: str, message: str) -> None:
     load_example_b(runner)
-    for action in ("lock", "publish"):
-        client.post("/admin/events/EX-B/state", data={"csrf_token": organiser, **step(action)})
+    publish_steps(client, organiser, "EX-B")
     if language == "en":
         english(client)
     before = written()
@@ -398,8 +433,7 @@ def test_the_assignments_grid(client: FlaskClient, organiser: str, runner: Flask
     assert response.status_code == 302  # what is no judge's criterion is ignored
     assert [(a.user.username, a.criterion.code) for a in db.session.scalars(
         select(Assignment).where(Assignment.user_id == judge.id))] == [("judge1", "T")]
-    for action in ("lock", "publish"):
-        client.post("/admin/events/EX-B/state", data={"csrf_token": organiser, **step(action)})
+    publish_steps(client, organiser, "EX-B")
     before = written()
     response = client.post(url, data={"csrf_token": organiser, "assign": [f"{judge.id}:P"]})
     assert response.status_code == 409 and written() == before

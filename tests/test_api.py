@@ -36,7 +36,7 @@ def test_live_event_results(runner: FlaskCliRunner, client: FlaskClient) -> None
     set_visibility("EX-B", "live")
     assert client.get("/api/events").json == {"events": [
         {"code": "EX-B", "name": "示例（b）：并列名次", "state": "scoring",
-         "visibility": "live"}]}
+         "visibility": "live", "provisional": False, "appeal_window_ends_at": None}]}
     document = client.get("/api/events/EX-B/results").json
     assert set(document) == {"event", "generated_at", "results", "decoded"}
     assert document["decoded"] == ["T", "P"]  # neither is blind (tests/test_decode.py)

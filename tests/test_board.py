@@ -300,10 +300,17 @@ def test_live_board_has_no_awards_until_published(client: FlaskClient, runner: F
     visibility(runner, "EX-B", "live")
     assert "一等奖" not in client.get("/e/EX-B").get_data(as_text=True)
     error = visibility(runner, "EX-B", "published", ok=False)
-    assert "lock the scoring of EX-B" in error
+    assert "publish the results of EX-B provisionally" in error
     event = db.session.scalar(select(Event))
     event.state = "locked"
     db.session.commit()
+    from .judging_helpers import close_window
+
+    run(runner, "event", "state", "EX-B", "provisional")
+    page = client.get("/e/EX-B?lang=en").get_data(as_text=True)  # awards, marked provisional
+    assert "一等奖" in page and "Award (provisional)" in page
+    assert "appeal window is open" in visibility(runner, "EX-B", "published", ok=False)
+    close_window("EX-B")
     visibility(runner, "EX-B", "published")
     page = client.get("/e/EX-B").get_data(as_text=True)
     assert "一等奖" in page and "最终成绩" in page

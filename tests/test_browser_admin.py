@@ -9,7 +9,7 @@ from flask.testing import FlaskCliRunner
 from openpyxl import Workbook
 
 from .conftest import screenshot
-from .judging_helpers import PASSWORD
+from .judging_helpers import PASSWORD, close_window
 from .test_cli import run
 
 pytestmark = pytest.mark.browser
@@ -54,7 +54,6 @@ def test_from_an_empty_database_to_published_results(
     page.fill("#f-new_competition", "第六届全国职工职业技能大赛")
     page.fill("#f-code", "WELD")
     page.fill("#f-name", "焊工决赛")
-    page.fill("#f-tie_break", "section:p")
     page.fill("input[name=section-0-code]", "t")
     page.fill("input[name=section-0-name]", "理论知识")
     page.fill("input[name=section-1-code]", "p")
@@ -63,11 +62,14 @@ def test_from_an_empty_database_to_published_results(
             (("T", "理论考试", "t", "0.3"), ("P", "实操", "p", "0.7"))):
         page.fill(f"input[name=criterion-{index}-code]", code)
         page.fill(f"input[name=criterion-{index}-name]", name)
-        page.fill(f"input[name=criterion-{index}-section]", section)
+        # The section is chosen by name among those typed above (static/js/scheme.js).
+        page.select_option(f"select[name=criterion-{index}-section]", label=f"{dict(t='理论知识', p='实际操作')[section]} ({section})")
         page.fill(f"input[name=criterion-{index}-max]", "100")
         page.fill(f"input[name=criterion-{index}-step]", "0.5")
         page.fill(f"input[name=criterion-{index}-weight]", weight)
         page.fill(f"input[name=criterion-{index}-judges]", "1")
+    # Tie-breaks too, by name: the practical's subtotal first.
+    page.select_option("#f-tie_break-0", label="模块：实际操作")
     page.fill("input[name=award-0-name]", "一等奖")
     page.fill("input[name=award-0-count]", "1")
     page.fill("input[name=award-1-name]", "二等奖")
@@ -143,8 +145,14 @@ def test_from_an_empty_database_to_published_results(
     page.goto(live_server + "/admin/events/WELD")
     page.check("#confirm-lock")
     page.get_by_role("button", name="锁定评分").click()
+    page.check("#confirm-provisional")
+    page.get_by_role("button", name="公示成绩").click()
+    assert page.locator(".badge-state").inner_text() == "公示中（申诉期）"
+    assert page.locator(".appeals-card .window-open").count() == 1
+    close_window("WELD")  # the appeal window's hours go by
+    page.goto(live_server + "/admin/events/WELD")
     page.check("#confirm-publish")
-    page.get_by_role("button", name="公布成绩").click()
+    page.get_by_role("button", name="正式公布成绩").click()
     assert page.locator(".badge-state").inner_text() == "已公布"
     screenshot(page, "admin-event-zh")
 

@@ -54,7 +54,8 @@ def everything_but_p2_marked_and_signed() -> None:
         if criterion.code != "P2":
             demo.finish_sheets(event, criterion, lambda line: None)
     assert [c.code for c in event.criteria if not c.public
-            and all(signed for _user, _name, signed in sheets_of(c))] == ["P1", "P3"]
+            and all(signed for _user, _name, signed in sheets_of(c))] == [
+        "P1", "J1", "M1", "P3"]
 
 
 def test_a_blind_mark_waits_for_decoding(browser, app: Flask, live_server: str,  # type: ignore[no-untyped-def]
@@ -66,7 +67,7 @@ def test_a_blind_mark_waits_for_decoding(browser, app: Flask, live_server: str, 
     board_context = browser.new_context(viewport=PHONE)
     board = board_context.new_page()
     board.goto(live_server + "/e/WELD")
-    assert "已解密 2 / 5 项" in board.locator(".board-status").inner_text()  # T1 and S1
+    assert "已解密 2 / 7 项" in board.locator(".board-status").inner_text()  # T1 and S1
     before = board.locator("#board tbody").inner_html()
 
     # judge4 reads the radiographs (P2, blind): three marks are still to come.
@@ -76,12 +77,12 @@ def test_a_blind_mark_waits_for_decoding(browser, app: Flask, live_server: str, 
     empty = judge.locator(".mark-input[data-saved='']")
     assert empty.count() == 3
     field = empty.first
-    field.fill("31")
+    field.fill("29")
     field.press("Enter")
     judge.wait_for_selector(".mark-row.state-saved")
     board.wait_for_timeout(5000)  # more than two polls: nothing moves
     assert board.locator("#board tbody").inner_html() == before
-    assert "已解密 2 / 5 项" in board.locator(".board-status").inner_text()
+    assert "已解密 2 / 7 项" in board.locator(".board-status").inner_text()
     while (left := judge.locator(".mark-input[data-saved='']").count()):
         field = judge.locator(".mark-input[data-saved='']").first
         field.fill("30")
@@ -107,7 +108,7 @@ def test_a_blind_mark_waits_for_decoding(browser, app: Flask, live_server: str, 
     decode.click()
     chief.wait_for_selector("text=由 chief 于")
     decoded_at = time.monotonic()
-    board.wait_for_selector(".board-status:has-text('已解密 3 / 5 项')",
+    board.wait_for_selector(".board-status:has-text('已解密 3 / 7 项')",
                             timeout=(POLL + 2) * 1000)
     assert time.monotonic() - decoded_at <= POLL + 2
     assert board.locator("#board tbody").inner_html() != before

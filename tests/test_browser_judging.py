@@ -109,7 +109,8 @@ def test_judge_marks_signs_and_chief_corrects(browser, live_server: str,  # type
     history = page.content()
     changes = history.split("评分修改记录")[1].split("赛项日志")[0]
     assert "复核：咬边超差" in history and "<td>45</td>" not in changes  # the refused 45
-    assert "sheet.sign" in history and "mark.correct" in history
+    assert "评分表签字" in history and "裁判长更正评分" in history
+    assert "sheet.sign" not in history and "mark.correct" not in history
     screenshot(page, "chief-history-zh")
     chief.close()
     db.session.expire_all()

@@ -74,7 +74,7 @@ def test_a_second_post_of_the_same_page_is_refused(client: FlaskClient,
             "csrf_token": token, "action": action, "confirm": "y", "from_state": "scoring"})
         assert response.status_code == 409
         page = response.get_data(as_text=True)
-        beside(page, "confirm", "已锁定", id="confirm-publish")  # beside the tick shown now
+        beside(page, "confirm", "已锁定", id="confirm-provisional")  # the tick shown now
     assert snapshot() == before and state() == "locked"
     # English too.
     client.get("/lang/en")
@@ -207,8 +207,8 @@ def test_a_double_click_on_the_console_s_lock_locks_once(
     page.wait_for_timeout(500)
     assert state() == "locked" and state_changes() == changes + 1
     page.goto(live_server + "/admin/events/J")
-    assert page.locator("#confirm-publish").count() == 1  # the next step asks again
-    assert not page.locator("#confirm-publish").is_checked()
+    assert page.locator("#confirm-provisional").count() == 1  # the next step asks again
+    assert not page.locator("#confirm-provisional").is_checked()
     shot(page, "console-event-publish-zh")
     context.close()
 

@@ -15,7 +15,7 @@ from scoring import demo
 from scoring.extensions import db
 from scoring.models import Assignment, Criterion, Entry, Event, User
 
-from .judging_helpers import csrf_token, step
+from .judging_helpers import close_window, csrf_token, step
 
 
 @dataclass
@@ -95,10 +95,13 @@ def test_every_count_agrees_in_every_state_of_the_demo(client: FlaskClient,
     assert not done.missing and done.dashboard[0] == done.dashboard[1]
     assert done.dashboard[1] == halfway.dashboard[1]  # the same marks were expected all along
 
-    token = sign_in_as(client, "organiser", "demo-organiser")
-    for action in ("lock", "publish"):
+    for action in ("lock", "provisional", "publish"):
+        if action == "publish":
+            close_window("WELD")
+        token = sign_in_as(client, "organiser", "demo-organiser")  # look() signs in anew
         client.post("/admin/events/WELD/state", data={"csrf_token": token, **step(action)})
-        assert db.session.scalar(select(Event.state)) in ("locked", "published")
+        assert db.session.scalar(select(Event.state)) == {
+            "lock": "locked", "provisional": "provisional", "publish": "published"}[action]
         agree(look(client))
     # An absent contestant and a judge standing aside are expected nowhere.
     assert done.dashboard == look(client).dashboard

@@ -237,7 +237,7 @@ def test_publishing_decodes_what_is_left_and_a_correction_after_decoding_shows(
     assert client.post("/chief/J/lock", data={"csrf_token": token, "confirm": "y", "from_state": "scoring"}).status_code == 303
     client.get("/logout")
     assert criterion("V").decoded_at is None
-    run(runner, "board", "J", "published")
+    run(runner, "event", "state", "J", "provisional")  # public already: decoded now
     assert criterion("V").decoded_at is not None
     document = client.get("/api/events/J/results").json
     assert document["decoded"] == ["V", "R"]
@@ -245,4 +245,4 @@ def test_publishing_decodes_what_is_left_and_a_correction_after_decoding_shows(
     steps = [record.details.get("step") for record in db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "criterion.decode")
         .order_by(AuditEvent.id))]
-    assert steps == ["decode", "publish"]
+    assert steps == ["decode", "provisional"]

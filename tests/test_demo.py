@@ -18,6 +18,7 @@ from scoring.models import (
     Assignment, AuditEvent, Competition, Contestant, Criterion, Entry, Event, Mark,
     MarkRevision, User,
 )
+from scoring.queries.marks import unresolved_spreads
 from scoring.queries.results import event_results, public_snapshot
 
 
@@ -73,14 +74,19 @@ def test_demo_competition_event_and_scheme(runner: FlaskCliRunner) -> None:
     assert [section.code for section in event.sections] == ["theory", "practical"]
     scheme = event.to_scheme()
     criteria = {criterion.code: criterion for criterion in scheme.criteria}
-    assert list(criteria) == ["T1", "P1", "P2", "P3", "S1"]
+    assert list(criteria) == ["T1", "P1", "J1", "M1", "P2", "P3", "S1"]
     assert criteria["P1"].judges == 5 and criteria["P1"].aggregate == "trimmed"
     assert criteria["P1"].max_spread == 8
     assert criteria["S1"].kind == "penalty"
+    # WorldSkills-style criteria: 焊缝成形 judged by three judges, 焊缝余高 measured in mm.
+    assert criteria["J1"].kind == "judgement" and criteria["J1"].judges == 3
+    assert criteria["J1"].name == "焊缝成形" and len(criteria["J1"].levels) == 4
+    assert criteria["M1"].kind == "measurement" and criteria["M1"].unit == "mm"
+    assert criteria["M1"].name == "焊缝余高" and criteria["M1"].bands
     # Full marks give 30 for the theory and 70 for the practical.
     theory = sum(c.weight * Fraction(c.max) for c in scheme.criteria if c.section == "theory")
     practical = sum(c.weight * Fraction(c.max) for c in scheme.criteria
-                    if c.section == "practical" and c.kind == "score")
+                    if c.section == "practical" and c.kind != "penalty")
     assert (theory, practical) == (30, 70)
     assert [(tier.name, tier.min_total) for tier in scheme.awards] == [
         ("一等奖", None), ("二等奖", None), ("三等奖", Decimal(60))]
@@ -146,8 +152,9 @@ def test_demo_accounts_and_assignments(runner: FlaskCliRunner) -> None:
     for assignment in db.session.scalars(select(Assignment)):
         assigned.setdefault(assignment.criterion.code, set()).add(assignment.user.username)
     assert assigned["P1"] == set(judges)
-    for code in ("P2", "P3", "S1"):
+    for code in ("P2", "P3", "S1", "M1"):
         assert assigned.get(code), f"nobody marks {code}"
+    assert len(assigned["J1"]) == 3
     assert "T1" not in assigned  # the theory result is imported, not marked by a judge
     # Every mark by an account is on a criterion that account is assigned to.
     for mark in db.session.scalars(select(Mark).where(Mark.user_id.is_not(None))):
@@ -166,6 +173,12 @@ def test_demo_marks_are_valid_and_recorded(runner: FlaskCliRunner) -> None:
         assert rules.check_mark(rule, mark.value) is None, (rule.code, mark.value)
         assert [revision.source for revision in mark.revisions] == ["demo"]
         assert mark.revisions[0].new_value == mark.value
+        assert mark.revisions[0].new_entered == mark.entered
+        if rule.entered:  # a level or a measured value, and the mark it gives
+            assert rules.check_entered(rule, mark.entered) is None, (rule.code, mark.entered)
+            assert rules.stored_mark(rule, mark.entered) == mark.value
+        else:
+            assert mark.entered is None
         if rule.code == "T1":
             assert mark.judge == demo.THEORY_JUDGE and mark.user_id is None
             assert Decimal(60) <= mark.value <= Decimal(98)
@@ -176,12 +189,36 @@ def test_demo_marks_are_valid_and_recorded(runner: FlaskCliRunner) -> None:
     by_code = Counter(mark.criterion.code for mark in marks)
     present = [entry for entry in event.entries if entry.status == "ok"]
     assert by_code["T1"] == len(present)  # all theory results are in
-    for code in ("P2", "P3", "S1"):  # most of the single-judge criteria
+    for code in ("P2", "P3", "S1", "M1"):  # most of the single-judge criteria
         assert len(present) * 2 // 3 < by_code[code] < len(present), code
     p1_judges = Counter(mark.entry_id for mark in marks if mark.criterion.code == "P1")
     assert set(p1_judges.values()) <= {3, 4, 5}
     assert 5 in p1_judges.values() and min(p1_judges.values()) < 5
     assert len(present) // 2 <= len(p1_judges) <= len(present) * 4 // 5
+    j1_judges = Counter(mark.entry_id for mark in marks if mark.criterion.code == "J1")
+    assert set(j1_judges) == set(p1_judges) and set(j1_judges.values()) == {3}
+
+
+def test_the_demo_has_a_harsh_judge_and_a_spread_of_levels(runner: FlaskCliRunner) -> None:
+    """judge5 marks lower than the panel on P1 and J1 (for the judge analytics), and one
+    entry's J1 levels are two apart: flagged, blocking its judges' sheets."""
+    load(runner)
+    event = demo_event()
+    for code in ("P1", "J1"):
+        criterion = next(criterion for criterion in event.criteria if criterion.code == code)
+        differences = []
+        for entry in event.entries:
+            marks = {mark.judge: mark.value for mark in entry.marks
+                     if mark.criterion_id == criterion.id}
+            if demo.HARSH_JUDGE in marks and len(marks) >= 3:
+                others = [value for judge, value in marks.items() if judge != demo.HARSH_JUDGE]
+                differences.append(marks[demo.HARSH_JUDGE] - sum(others) / len(others))
+        assert differences and sum(differences) / len(differences) < -1, code
+    j1 = next(criterion for criterion in event.criteria if criterion.code == "J1")
+    flagged = unresolved_spreads(j1)
+    assert len(flagged) == 1
+    (levels,) = flagged.values()
+    assert max(levels.values()) - min(levels.values()) == 2
 
 
 def no_judge_marked_their_own_delegation(event: Event) -> None:
@@ -208,12 +245,18 @@ def test_the_simulated_judges_finish_the_marking(runner: FlaskCliRunner) -> None
     assert "complete" in lines[-1] and len(saves) == left
     # As each sheet completes its judge signs it, and the chief judge decodes each blind
     # criterion once all its sheets are signed: the board ends with every criterion in.
-    assert sum("signed the sheet" in line for line in lines) == 8  # 5 on P1; P2, P3, S1
+    # 5 on P1, 3 on J1; M1, P2, P3, S1. J1's sheets wait for the chief judge to confirm
+    # the levels two apart.
+    assert sum("signed the sheet" in line for line in lines) == 12
+    confirmed = [index for index, line in enumerate(lines) if "confirmed the levels" in line]
+    assert len(confirmed) == 1
+    assert all(index > confirmed[0] for index, line in enumerate(lines)
+               if "signed the sheet of J1" in line)
     assert [line.split()[4].rstrip(":") for line in lines if "decoded" in line] == [
-        "P1", "P2", "P3"]
+        "P1", "J1", "M1", "P2", "P3"]
     event = demo_event()
     assert all(criterion.public for criterion in event.criteria)
-    assert public_snapshot(event)["decoded"] == ["T1", "P1", "P2", "P3", "S1"]
+    assert public_snapshot(event)["decoded"] == ["T1", "P1", "J1", "M1", "P2", "P3", "S1"]
     no_judge_marked_their_own_delegation(event)
     assert demo.missing_marks(event) == []
     standings = event_results(event).standings
@@ -247,8 +290,8 @@ def test_demo_api_shows_the_event_without_personal_data(
     load(runner)
     events = client.get("/api/events")
     assert events.status_code == 200
-    assert {"code": "WELD", "name": "焊工决赛", "state": "scoring", "visibility": "live"} in (
-        events.get_json()["events"])
+    assert {"code": "WELD", "name": "焊工决赛", "state": "scoring", "visibility": "live",
+            "provisional": False, "appeal_window_ends_at": None} in events.get_json()["events"]
     results = client.get("/api/events/WELD/results")
     assert results.status_code == 200
     rows = results.get_json()["results"]
@@ -341,8 +384,8 @@ def test_demo_scheme_text_passes_the_scheme_checks() -> None:
     checked = parse_scheme(demo.SCHEME, filename="demo.toml")
     assert checked.competition == demo.DEMO_COMPETITION
     assert checked.scheme.code == "WELD"
-    assert checked.weights == {"T1": "0.3", "P1": "0.7", "P2": "0.7", "P3": "0.7",
-                               "S1": "0.7"}
+    assert checked.weights == {"T1": "0.3", "P1": "0.7", "J1": "0.7", "M1": "0.7",
+                               "P2": "0.7", "P3": "0.7", "S1": "0.7"}
 
 
 def test_demo_criteria_rows(runner: FlaskCliRunner) -> None:

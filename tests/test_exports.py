@@ -45,8 +45,11 @@ def set_state(event: Event, state: str) -> None:
 
 
 def publish(runner: FlaskCliRunner) -> None:
-    """Publish the locked results: only then does a certificate verify."""
-    run(runner, "board", "EX-B", "published")
+    """Publish the locked results (provisionally, the appeal window let pass, finally):
+    only then does a certificate verify."""
+    from .judging_helpers import publish_cli
+
+    publish_cli(runner, "EX-B")
 
 
 def export_file(runner: FlaskCliRunner, tmp_path: Path, code: str, format_: str) -> bytes:
@@ -72,7 +75,9 @@ def check_workbook(data: bytes, event: Event) -> None:
     results = event_results(event)
     scheme = results.scheme
     book = load_workbook(io.BytesIO(data))
-    assert book.sheetnames == ["Results", "Team ranking", "Judges’ marks", "Audit log"]
+    assert book.sheetnames == ["Results", "Team ranking", "Judges’ marks", "Judge analytics",
+                               "Appeals",
+                               "Audit log"]
 
     sheet = book["Results"]
     headers = [cell.value for cell in sheet[1]]
@@ -110,11 +115,15 @@ def check_workbook(data: bytes, event: Event) -> None:
         (team.rank, team.delegation, team.members_counted, team.total)
         for team in results.standings.teams]
 
-    marks = {(mark.entry.bib, mark.criterion.code, mark.judge): mark.value
+    marks = {(mark.entry.bib, mark.criterion.code, mark.judge):
+             (mark.entered, mark.criterion.unit if mark.entered is not None
+              and mark.criterion.kind == "measurement" else None, mark.value)
              for mark in db.session.scalars(select(Mark).join(Entry)
                                             .where(Entry.event_id == event.id))}
-    written = {(bib, code, judge): figure(value)
-               for bib, blind, code, _name, _shown, judge, value, when
+    # what the judge entered (a level, a measured value and its unit) beside the mark
+    written = {(bib, code, judge): (None if entered is None else figure(entered), unit,
+                                    figure(value))
+               for bib, blind, code, _name, _shown, judge, entered, unit, value, when
                in book["Judges’ marks"].iter_rows(min_row=2, values_only=True)}
     assert written == marks
 

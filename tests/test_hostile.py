@@ -313,7 +313,7 @@ def organiser(client: FlaskClient, runner: FlaskCliRunner) -> str:
 
 SCHEME_FORM = {
     "competition": "new", "new_competition": "第六届职工技能大赛", "code": "W1", "name": "焊工",
-    "decimals": "2", "rounding": "stage", "award_rounding": "half_up", "tie_break": "section:p",
+    "decimals": "2", "rounding": "stage", "award_rounding": "half_up", "tie_break-0": "section:p",
     "team_best_n": "", "section-0-code": "p", "section-0-name": "实操",
     "criterion-0-code": "V", "criterion-0-name": "外观", "criterion-0-section": "p",
     "criterion-0-max": "40", "criterion-0-step": "0.5", "criterion-0-weight": "1",

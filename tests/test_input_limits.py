@@ -590,7 +590,7 @@ def scheme_form(**changes: str) -> dict[str, str]:
     form = {
         "competition": "new", "new_competition": "第六届职工技能大赛", "code": "W1",
         "name": "焊工", "decimals": "2", "rounding": "stage", "award_rounding": "half_up",
-        "tie_break": "", "team_best_n": "", "section-0-code": "p", "section-0-name": "实操",
+        "tie_break-0": "", "team_best_n": "", "section-0-code": "p", "section-0-name": "实操",
         "criterion-0-code": "V", "criterion-0-name": "外观", "criterion-0-section": "p",
         "criterion-0-max": "40", "criterion-0-step": "0.5", "criterion-0-weight": "1",
         "criterion-0-judges": "1", "criterion-0-aggregate": "mean",

@@ -309,7 +309,9 @@ def test_chief_matrix_flags_and_correction(client: FlaskClient, judged: Judged) 
     assert (revision.source, revision.reason, str(revision.old_value)) == (
         "chief", "复核焊缝余高", "40")
     history = client.get("/chief/J/history").get_data(as_text=True)
-    assert "复核焊缝余高" in history and "mark.correct" in history
+    # In words (the chief's history reads like the audit log), never the stored codes.
+    assert "复核焊缝余高" in history and "裁判长更正评分" in history
+    assert "mark.correct" not in history and '"old"' not in history
 
 
 def test_chief_locks_scoring(client: FlaskClient, judged: Judged) -> None:

@@ -17,7 +17,9 @@ from scoring.models import AuditEvent, Certificate, Entry, Event, Mark, MarkRevi
 from scoring.queries.results import event_results
 
 from .test_decode import open_criteria
-from .judging_helpers import PASSWORD, Judged, csrf_token, marks_of, save, set_up_event, sign_in, step
+from .judging_helpers import (
+    PASSWORD, Judged, csrf_token, marks_of, publish_steps, save, set_up_event, sign_in, step,
+)
 from .test_cli import EXAMPLE_B, run
 
 
@@ -40,7 +42,7 @@ def sign_out(client: FlaskClient, token: str) -> None:
 def test_every_action_names_real_states_and_roles() -> None:
     for action, (states, who) in policy.ACTIONS.items():
         assert states <= set(policy.STATES), action
-        assert who <= {"organiser", "chief", "judge"}, action
+        assert who <= {"organiser", "chief", "judge", "arbiter"}, action
     # Marks are entered only in scoring; after the lock only the chief's correction.
     changes_results = ("register", "change_entry", "assign", "import_scores", "mark", "draw")
     for action in changes_results:
@@ -72,8 +74,7 @@ def test_every_change_of_state_is_one_record_of_one_kind(
     """The state moves only through operations.move_state: the records chain without a gap,
     from setup to the state the event is in, each naming its step."""
     token = sign_in(client, "boss")
-    for action in ("lock", "publish"):
-        client.post("/admin/events/J/state", data={"csrf_token": token, **step(action)})
+    publish_steps(client, token, "J")
     client.post("/admin/events/J/state", data={"csrf_token": token, "action": "reopen",
                                                  "reason": "复核"})
     records = db.session.scalars(select(AuditEvent).where(
@@ -81,7 +82,8 @@ def test_every_change_of_state_is_one_record_of_one_kind(
     chain = [(r.details["step"], r.details["old"], r.details["new"]) for r in records]
     assert chain[:2] == [("register", "setup", "registration"), ("draw", "registration", "drawn")]
     # (the fixture opened scoring behind the operations' back: drawn -> scoring unrecorded)
-    assert chain[2:] == [("lock", "scoring", "locked"), ("publish", "locked", "published"),
+    assert chain[2:] == [("lock", "scoring", "locked"), ("provisional", "locked", "provisional"),
+                         ("publish", "provisional", "published"),
                          ("reopen", "published", "scoring")]
     assert fresh(judged.event).state == "scoring"
 
@@ -162,8 +164,7 @@ def test_after_the_lock_nothing_that_changes_results_changes(
 def test_a_published_delegation_does_not_move_the_team_ranking(
         client: FlaskClient, runner: FlaskCliRunner, judged: Judged) -> None:
     token = sign_in(client, "boss")
-    for action in ("lock", "publish"):
-        client.post("/admin/events/J/state", data={"csrf_token": token, **step(action)})
+    publish_steps(client, token, "J")
     assert fresh(judged.event).state == "published"
     teams = client.get("/api/events/J/teams").json["teams"]
     entry = judged.entries[0]
@@ -301,8 +302,7 @@ def test_verify_follows_the_published_award_without_a_reprint(
     run(runner, "scores", "import", "EX-B", EXAMPLE_B / "scores.csv")
     run(runner, "user", "create", "boss", "--role", "organiser", "--password", PASSWORD)
     token = sign_in(client, "boss")
-    for action in ("lock", "publish"):
-        client.post("/admin/events/EX-B/state", data={"csrf_token": token, **step(action)})
+    publish_steps(client, token, "EX-B")
     run(runner, "certificates", "EX-B", "-o", tmp_path / "c.pdf")
     certificate = db.session.scalar(select(Certificate))
     winner = certificate.entry.bib
@@ -318,8 +318,7 @@ def test_verify_follows_the_published_award_without_a_reprint(
     fix = tmp_path / "fix.csv"
     fix.write_text(f"bib,criterion,judge,score\n{others[0].bib},P,e,100\n", encoding="utf-8")
     run(runner, "scores", "import", "EX-B", fix)
-    for action in ("lock", "publish"):
-        client.post("/admin/events/EX-B/state", data={"csrf_token": token, **step(action)})
+    publish_steps(client, token, "EX-B")
     page = client.get(f"/verify/{certificate.token}")
     assert page.status_code == 404 and "撤销" in page.get_data(as_text=True)
     assert db.session.scalar(select(Certificate.revoked_at)) is None  # no reprint happened

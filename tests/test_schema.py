@@ -58,3 +58,37 @@ def test_marks_are_stored_exactly(runner: FlaskCliRunner) -> None:
     assert "88.5" in values and "85.5" in values and "92" in values
     assert all(revision.new_value is not None
                for revision in db.session.scalars(select(MarkRevision)))
+
+
+def test_the_appeals_migration_goes_down_and_up_again(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """0011 (provisional publication, appeals, arbiters) undone and done again on a fresh
+    SQLite database; refused down while an event is provisional."""
+    from pathlib import Path
+
+    import pytest
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import inspect, text
+
+    from .conftest import make_app
+
+    app = make_app(f"sqlite:///{tmp_path / 'round.sqlite3'}")
+    directory = str(Path(app.root_path) / "migrations")
+    with app.app_context():
+        upgrade(directory=directory)
+        downgrade(directory=directory, revision="0009")
+        assert "appeals" not in inspect(db.engine).get_table_names()
+        upgrade(directory=directory)
+        assert "appeals" in inspect(db.engine).get_table_names()
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO competitions (name, created_at) VALUES ('c', CURRENT_TIMESTAMP)"))
+            connection.execute(text(
+                "INSERT INTO events (competition_id, code, name, state, visibility, decimals, "
+                "rounding, award_rounding, tie_break_json, results_version, created_at) "
+                "VALUES (1, 'E', 'e', 'provisional', 'live', 2, 'stage', 'half_up', '[]', 1, "
+                "CURRENT_TIMESTAMP)"))
+        with pytest.raises(SystemExit):  # flask_migrate logs the RuntimeError and exits 1
+            downgrade(directory=directory, revision="0009")
+        assert "appeals" in inspect(db.engine).get_table_names()
+        db.session.remove()
+        db.engine.dispose()

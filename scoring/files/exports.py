@@ -11,13 +11,16 @@ import csv
 import io
 import json
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 from flask_babel import gettext as _
 
 from ..labels import label
+from ..models import Event
+from ..queries.analytics import COLUMNS as ANALYTICS_COLUMNS, CriterionAnalytics, analytics_rows
 from ..queries.results import (
-    EventResults, result_columns, result_rows, results_document, team_rows,
+    EventResults, event_summary, result_columns, result_rows, results_document, team_rows,
 )
 
 TEXT_COLUMNS = ("bib", "name", "delegation", "unit", "award")
@@ -107,4 +110,27 @@ def results_csv(results: EventResults, bom: bool = False) -> bytes:
 def results_json(results: EventResults) -> bytes:
     """The results document with the team ranking (`teams`, as the API's /teams)."""
     document = {**results_document(results), "teams": team_rows(results)}
+    return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def analytics_csv(event: Event, analytics: list[CriterionAnalytics], bom: bool = False) -> bytes:
+    """Judge analytics, one row per (judge, criterion): FORMATS.md's columns in order."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(ANALYTICS_COLUMNS)
+    for row in analytics_rows(event, analytics):
+        row["judge"] = neutralise(row["judge"])
+        writer.writerow([row[column] for column in ANALYTICS_COLUMNS])
+    return (("\ufeff" if bom else "") + buffer.getvalue()).encode("utf-8")
+
+
+def analytics_json(event: Event, analytics: list[CriterionAnalytics]) -> bytes:
+    """`{"event": ..., "generated_at": ..., "decimals": ..., "analytics": [rows]}`, the rows
+    with the CSV's keys (`n` a number, the figures exact text, "" when undefined)."""
+    document = {
+        "event": event_summary(event),
+        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "decimals": event.decimals,
+        "analytics": analytics_rows(event, analytics),
+    }
     return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")

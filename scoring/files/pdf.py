@@ -35,6 +35,7 @@ from ..labels import label
 from ..models import Event
 from ..operations.certificates import Issued
 from ..operations.events import CodeList
+from ..queries.appeals import AppealFile
 from ..queries.results import EventResults
 
 FONT = "STSong-Light"
@@ -344,6 +345,111 @@ def codes_pdf(listing: CodeList, printed_at: datetime | None = None) -> bytes:
             Spacer(1, 2 * mm), Paragraph(escape(_("Date:") + _("____ year __ month __ day")),
                                          style(10.5))]),
     ]
+    document.build(story, canvasmaker=numbered_canvas(page_footer(f"{event.code} {title}")))
+    return buffer.getvalue()
+
+
+# --- an appeal's file ------------------------------------------------------------------
+
+def appeal_pdf(record: AppealFile, printed_at: datetime | None = None) -> bytes:
+    """An appeal's whole file (申诉材料): the appeal as received, the marks of its criteria by
+    judge when it was received and now (blind code, judge, delegation, conflict check), the
+    spreads, every revision of those marks, the rulings, the result before and now, and
+    signature lines for the arbiters, the chief judge and the organiser who received it."""
+    printed_at = printed_at or datetime.now().astimezone()
+    appeal, event, entry = record.appeal, record.event, record.entry
+    title = _("Appeal file #%(id)s", id=appeal.id)
+    width = A4[0] - 2 * MARGIN
+    buffer = io.BytesIO()
+    document = simple_document(buffer, f"{event.name} {title}", event.competition.name)
+
+    def when(moment: datetime | None) -> str:
+        return format_datetime(moment, "yyyy-MM-dd HH:mm:ss") if moment else "—"
+
+    def para(text: str, size: float = 10.5, **kwargs: Any) -> Paragraph:
+        return Paragraph(escape(text).replace("\n", "<br/>"), style(size, **kwargs))
+
+    facts = [
+        [_("Contestant"), f"{entry.bib} {entry.contestant.name}"
+                          f"{'（' + entry.delegation + '）' if entry.delegation else ''}"],
+        [_("Blind code"), entry.blind_code or "—"],
+        [_("Lodged by"), appeal.delegation or "—"],
+        [_("Criteria appealed"), ", ".join(appeal.criteria)],
+        [_("Received"), _("%(when)s by %(who)s", when=when(appeal.received_at),
+                          who=appeal.received_by)],
+        [_("Appeal window ends"), when(record.window_ends)],
+        [_("Status"), label("appeal", appeal.status)],
+    ]
+    story: list[Flowable] = [
+        Paragraph(escape(event.competition.name), style(13, TA_CENTER, color=MUTED)),
+        Spacer(1, 2 * mm),
+        Paragraph(escape(f"{event.name}\u3000{title}"), style(18, TA_CENTER)),
+        Spacer(1, 2 * mm),
+        Paragraph(escape(_("Event %(code)s | printed %(when)s", code=event.code,
+                           when=format_datetime(printed_at, "yyyy-MM-dd HH:mm"))),
+                  style(9, TA_CENTER, color=MUTED)),
+        Spacer(1, 4 * mm),
+        plain_table([_("Item"), _("Record")], facts, [width * 0.25, width * 0.75]),
+        Spacer(1, 3 * mm),
+        para(_("The appeal says:"), 11),
+        para(appeal.text, 10.5),
+        Spacer(1, 4 * mm),
+    ]
+    for item in record.criteria:
+        criterion = item.criterion
+        story.append(para(f"{criterion.code} {criterion.name}", 12))
+        rows = [[line.name + (f" ({line.judge})" if line.name != line.judge else ""),
+                 line.delegation or "—",
+                 (_("conflict!") if line.mark else _("stood aside")) if line.conflict
+                 else _("none"),
+                 line.before or "—", line.now or "—"] for line in item.marks]
+        rows.append([_("Spread"), "", "", "" if item.spread_before is None
+                     else str(item.spread_before),
+                     "" if item.spread_now is None else str(item.spread_now)])
+        story.append(plain_table(
+            [_("Judge"), _("Judge's delegation"), _("Conflict of interest"),
+             _("When received"), _("Now")], rows,
+            [width * 0.3, width * 0.2, width * 0.16, width * 0.17, width * 0.17]))
+        history = [[when(revision.created_at), line.name, "" if revision.old_value is None
+                    else str(revision.old_value), str(revision.new_value), revision.actor,
+                    label("source", revision.source)
+                    + (f" #{revision.appeal_id}" if revision.appeal_id else ""),
+                    revision.reason or ""]
+                   for line, revision in item.history]
+        if history:
+            story.append(Spacer(1, 2 * mm))
+            story.append(plain_table(
+                [_("When"), _("Judge"), _("Old"), _("New"), _("By"), _("Source"), _("Reason")],
+                history, [width * w for w in (0.19, 0.15, 0.08, 0.08, 0.14, 0.14, 0.22)],
+                size=8.5))
+        story.append(Spacer(1, 4 * mm))
+    before, now = record.result_before, record.result_now
+    story.append(plain_table(
+        ["", _("Rank"), _("Total"), _("Award")],
+        [[_("When received"), before.get("rank", ""), before.get("total", ""),
+          before.get("award", "")],
+         [_("Now"), now.get("rank", ""), now.get("total", ""), now.get("award", "")]],
+        [width * 0.3, width * 0.2, width * 0.25, width * 0.25]))
+    story.append(Spacer(1, 4 * mm))
+    rulings = []
+    if appeal.ruled_at:
+        rulings.append([when(appeal.ruled_at), appeal.ruled_by or "",
+                        label("appeal", "dismissed" if appeal.status == "dismissed"
+                              else "recheck"), appeal.ruling_reason or ""])
+    if appeal.final_at:
+        rulings.append([when(appeal.final_at), appeal.final_by or "",
+                        label("appeal", appeal.status), appeal.final_reason or ""])
+    story.append(para(_("Rulings of the arbitration group"), 12))
+    story.append(plain_table([_("When"), _("By"), _("Ruling"), _("Reason")],
+                             rulings or [["—", "", _("not ruled on yet"), ""]],
+                             [width * 0.22, width * 0.18, width * 0.22, width * 0.38]))
+    story.append(KeepTogether([
+        Spacer(1, 8 * mm),
+        signature_lines([_("Arbitration group (signature):"), _("Chief judge (signature):")],
+                        width),
+        signature_lines([_("Received by (signature):"), _("Appellant (signature):")], width),
+        Spacer(1, 2 * mm),
+        Paragraph(escape(_("Date:") + _("____ year __ month __ day")), style(10.5))]))
     document.build(story, canvasmaker=numbered_canvas(page_footer(f"{event.code} {title}")))
     return buffer.getvalue()
 

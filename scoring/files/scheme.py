@@ -18,10 +18,16 @@ CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 MAX_PLACES = 4  # marks are stored with four decimal places
 
 TOP_KEYS = {"code", "name", "competition", "decimals", "rounding", "award_rounding",
-            "tie_break", "team_best_n", "sections", "criteria", "awards"}
+            "tie_break", "team_best_n", "appeal_hours", "sections", "criteria", "awards"}
 SECTION_KEYS = {"code", "name"}
 CRITERION_KEYS = {"code", "name", "section", "max", "step", "weight", "judges", "aggregate",
-                  "kind", "max_spread", "blind"}
+                  "kind", "max_spread", "blind", "levels", "bands", "range", "unit"}
+BAND_KEYS = {"min", "max", "mark"}
+LEVEL_COUNT = len(rules.LEVELS)
+# A range or band as the scheme form takes it: "0~2.0" (also 0-2.0, 0–2.0, 0..2.0, 0～2.0)
+SPAN = re.compile(r"^\s*(-?[0-9.]+)\s*(?:~|～|–|-|\.\.|到)\s*(-?[0-9.]+)\s*$")
+# a band in the form: "0~2.0: 4" or "0~2.0 = 4" or "0~2.0 → 4"
+BAND_TEXT = re.compile(r"^(.*?)\s*(?::|：|=|→|->)\s*([0-9.]+)\s*$")
 AWARD_KEYS = {"name", "share", "count", "min_total"}
 # Section and criterion codes become results columns beside these.
 RESERVED_CODES = {"rank", "bib", "name", "delegation", "unit", "status", "time", "total",
@@ -220,6 +226,7 @@ def check_scheme(data: dict[str, Any], filename: str | None = None) -> SchemeFil
     rounding = check.choice(data, "rounding", "", rules.ROUNDING_MODES, "stage")
     award_rounding = check.choice(data, "award_rounding", "", rules.AWARD_ROUNDINGS, "half_up")
     team_best_n = check.integer(data, "team_best_n", "", 1, 10_000, None)
+    appeal_hours = check.integer(data, "appeal_hours", "", 0, 720, 2)
 
     sections = []
     for index, table in enumerate(_tables(check, data, "sections")):
@@ -258,7 +265,8 @@ def check_scheme(data: dict[str, Any], filename: str | None = None) -> SchemeFil
             check.problem(f"{where}section", _("unknown section “%(code)s”", code=section))
         maximum = check.decimal(table, "max", where, required=True, positive=True)
         step = check.decimal(table, "step", where, positive=True)
-        if step is not None and maximum is not None and step > maximum:
+        if step is not None and maximum is not None and step > maximum \
+                and table.get("kind") != "measurement":  # (a measured value's step)
             check.problem(f"{where}step", _("must not be greater than max"))
         weight = check.fraction(table, "weight", where, "1")
         judges = check.integer(table, "judges", where, 1, 99, 1) or 1
@@ -269,6 +277,7 @@ def check_scheme(data: dict[str, Any], filename: str | None = None) -> SchemeFil
                 "more (judges = %(judges)s)", judges=judges))
         kind = check.choice(table, "kind", where, rules.KINDS, "score")
         max_spread = check.decimal(table, "max_spread", where)
+        levels, bands, value_range, unit = _kind_keys(check, table, where, kind, maximum, step)
         blind = table.get("blind", True)
         if not isinstance(blind, bool):
             check.problem(f"{where}blind", _("must be true or false"))
@@ -289,7 +298,8 @@ def check_scheme(data: dict[str, Any], filename: str | None = None) -> SchemeFil
         criteria.append(rules.CriterionRule(
             code=criterion_code, name=criterion_name or criterion_code, section=section or "",
             max=maximum, step=step, weight=weight[0], judges=judges, aggregate=rule,
-            kind=kind, max_spread=max_spread))
+            kind=kind, max_spread=max_spread, levels=levels, bands=bands, range=value_range,
+            unit=unit))
 
     tie_break = data.get("tie_break", [])
     if not isinstance(tie_break, list) or not all(isinstance(key, str) for key in tie_break):
@@ -336,7 +346,169 @@ def check_scheme(data: dict[str, Any], filename: str | None = None) -> SchemeFil
         rounding=rounding, award_rounding=award_rounding, tie_break=tuple(tie_break),
         team_best_n=team_best_n, sections=tuple(sections), criteria=tuple(criteria),
         awards=tuple(awards))
-    return SchemeFile(scheme, competition, weights, shares, blinds)
+    return SchemeFile(scheme, competition, weights, shares, blinds,
+                      appeal_hours=2 if appeal_hours is None else appeal_hours)
+
+
+def _kind_keys(check: _Checker, table: dict[str, Any], where: str, kind: str,
+               maximum: Decimal | None, step: Decimal | None,
+               ) -> tuple[tuple[str, ...], tuple[rules.Band, ...],
+                          tuple[Decimal, Decimal] | None, str]:
+    """The keys of a judgement criterion (levels) or a measurement criterion (unit, range,
+    bands), checked; a key of the other kind is refused rather than silently ignored."""
+    own = {"judgement": {"levels"}, "measurement": {"bands", "range", "unit"}}.get(kind, set())
+    for key in ("levels", "bands", "range", "unit"):
+        if key in table and key not in own:
+            check.problem(f"{where}{key}", _("only a %(kinds)s criterion takes %(key)s",
+                                             kinds=_("judgement") if key == "levels"
+                                             else _("measurement"), key=key))
+    levels: tuple[str, ...] = ()
+    bands: tuple[rules.Band, ...] = ()
+    value_range: tuple[Decimal, Decimal] | None = None
+    unit = ""
+    if kind == "judgement":
+        if step is not None:
+            check.problem(f"{where}step", _("a judgement criterion takes a level 0-3, not a "
+                                            "step: leave step out"))
+        levels = _levels(check, table.get("levels"), f"{where}levels")
+    elif kind == "measurement":
+        unit = check.text(table, "unit", where, required=False, limit=20) or ""
+        value_range = _range(check, table.get("range"), f"{where}range")
+        if step is not None and value_range is not None \
+                and (value_range[1] - value_range[0]) % step != 0:
+            check.problem(f"{where}step", _("the range %(low)s–%(high)s is not a whole number "
+                                            "of steps %(step)s", low=value_range[0],
+                                            high=value_range[1], step=step))
+        bands = _bands(check, table.get("bands"), f"{where}bands")
+        if bands and maximum is not None:
+            _check_bands(check, f"{where}bands", maximum, bands, value_range)
+    return levels, bands, value_range, unit
+
+
+def _levels(check: _Checker, value: Any, field: str) -> tuple[str, ...]:
+    """Four level descriptors: a list, or in the form one text with | between them."""
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        value = [part.strip() for part in re.split(r"[|｜\n]", value)]
+    if not isinstance(value, list) or not all(isinstance(text, str) and text.strip()
+                                              for text in value):
+        check.problem(field, _("must be a list of %(count)s texts, one per level 0-3",
+                               count=LEVEL_COUNT))
+        return ()
+    if len(value) != LEVEL_COUNT:
+        check.problem(field, _("%(count)s descriptors given: give %(levels)s, one per level "
+                               "0, 1, 2 and 3", count=len(value), levels=LEVEL_COUNT))
+        return ()
+    for text in value:
+        problem = text_problem(text.strip(), 200)
+        if problem:
+            check.problem(field, problem)
+            return ()
+    return tuple(text.strip() for text in value)
+
+
+def _number(value: Any) -> Decimal | None:
+    """A number of a range or band: from TOML an integer or decimal, from the form a text."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        try:
+            value = rules.parse_decimal(value)
+        except (ValueError, ArithmeticError):
+            return None
+    if isinstance(value, int):
+        value = Decimal(value)
+    if not isinstance(value, Decimal) or not value.is_finite() or abs(value) >= 10**9 \
+            or rules.decimal_places(value) > MAX_PLACES:
+        return None
+    return value
+
+
+def _range(check: _Checker, value: Any, field: str) -> tuple[Decimal, Decimal] | None:
+    """[low, high] (in the form "0~10"); None when absent (any value not below 0)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        match = SPAN.match(value)
+        value = [match.group(1), match.group(2)] if match else None
+    pair = [_number(item) for item in value] if isinstance(value, list) else []
+    if len(pair) != 2 or None in pair:
+        check.problem(field, _("must be two numbers, the lowest and the highest value that may "
+                               "be entered, e.g. [0, 10] (in the form 0~10)"))
+        return None
+    low, high = pair
+    if low >= high:  # type: ignore[operator]
+        check.problem(field, _("the lowest value must be below the highest"))
+        return None
+    return low, high  # type: ignore[return-value]
+
+
+def _bands(check: _Checker, value: Any, field: str) -> tuple[rules.Band, ...]:
+    """The bands: a list of {min, max, mark} tables (in the form "0~2.0: 4, 0~3.0: 2")."""
+    if value is None or value == "" or value == []:
+        check.problem(field, _("a measurement criterion needs at least one band "
+                               "{ min, max, mark }"))
+        return ()
+    if isinstance(value, str):
+        tables: list[Any] = []
+        for part in re.split(r"[,，;；\n]", value):
+            if not part.strip():
+                continue
+            match = BAND_TEXT.match(part.strip())
+            span = SPAN.match(match.group(1)) if match else None
+            if not match or not span:
+                check.problem(field, _("“%(band)s” is not a band: write min~max: mark, e.g. "
+                                       "0~2.0: 4", band=part.strip()))
+                return ()
+            tables.append({"min": span.group(1), "max": span.group(2), "mark": match.group(2)})
+        value = tables
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        check.problem(field, _("must be a list of bands { min, max, mark }"))
+        return ()
+    if len(value) > MAX_TABLES:
+        check.problem(field, _("at most %(count)s bands", count=MAX_TABLES))
+        return ()
+    bands = []
+    for number, table in enumerate(value, start=1):
+        unknown = set(table) - BAND_KEYS
+        numbers = {key: _number(table.get(key)) for key in BAND_KEYS}
+        if unknown or None in numbers.values():
+            check.problem(field, _("band %(number)s: give min, max and mark, each a number "
+                                   "(at most %(places)s decimal places)", number=number,
+                                   places=MAX_PLACES))
+            return ()
+        if numbers["mark"] < 0:  # type: ignore[operator]
+            check.problem(field, _("band %(number)s: the mark must not be negative",
+                                   number=number))
+            return ()
+        low, high, mark = numbers["min"], numbers["max"], numbers["mark"]
+        bands.append(rules.Band(low, high, mark))  # type: ignore[arg-type]
+    return tuple(bands)
+
+
+def _check_bands(check: _Checker, field: str, maximum: Decimal, bands: tuple[rules.Band, ...],
+                 value_range: tuple[Decimal, Decimal] | None) -> None:
+    for number, code in rules.band_problems(maximum, bands, value_range):
+        band = bands[number - 1] if number else None
+        messages = {
+            "no_bands": lambda: _("a measurement criterion needs at least one band"),
+            "band_reversed": lambda: _("band %(number)s: min %(min)s is above max %(max)s",
+                                       number=number, min=band.min, max=band.max),
+            "band_mark_above_max": lambda: _("band %(number)s: the mark %(mark)s is above the "
+                                             "criterion's max %(max)s", number=number,
+                                             mark=band.mark, max=maximum),
+            "band_outside_range": lambda: _("band %(number)s (%(min)s–%(max)s) lies outside the "
+                                            "range: no value entered can fall in it",
+                                            number=number, min=band.min, max=band.max),
+            "band_unreachable": lambda: _("band %(number)s (%(min)s–%(max)s) lies inside the "
+                                          "bands before it: the first band that holds a value "
+                                          "gives the mark, so it would never count (put the "
+                                          "narrower band first)", number=number,
+                                          min=band.min, max=band.max),
+            "no_full_mark": lambda: _("no band gives the full mark %(max)s", max=maximum),
+        }
+        check.problem(field, messages[code]())
 
 
 MAX_TABLES = 60  # sections, criteria or award tiers in one scheme (the form's rows too)

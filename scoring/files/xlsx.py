@@ -1,5 +1,6 @@
 """The XLSX export for the competition committee: results, team ranking, every judge's raw
-marks (for 成绩复核) and the event's audit log, one sheet each, ready to print.
+marks (for 成绩复核), the judge analytics and the event's audit log, one sheet each, ready
+to print.
 
 Figures are numbers (the exact Decimal, shown with the event's `decimals` places); text that
 a spreadsheet could take for a formula is stored as a string with Excel's quote prefix, so
@@ -29,6 +30,7 @@ from .exports import is_formula_like, sheet_columns, sheet_rows, sheet_title
 from .. import audit_words
 from ..extensions import db
 from ..models import AuditEvent, Criterion, Entry, Mark, MarkRevision
+from ..queries.analytics import event_analytics
 from ..queries.marks import display_names
 from ..queries.results import EventResults, team_rows
 from ..rules import natural_key
@@ -153,13 +155,35 @@ def marks_sheet(sheet: Worksheet, results: EventResults) -> None:
     marks = sorted(marks, key=lambda mark: (natural_key(mark.entry.bib),
                                             mark.criterion.position, mark.judge))
     names = display_names()
+    # A judgement or measurement mark shows what the judge entered (the level, the measured
+    # value and its unit) beside the mark it gives; a judgement mark such as 10/3 is shown
+    # to four places (the results use it exactly).
     rows = [[mark.entry.bib, mark.entry.blind_code, mark.criterion.code, mark.criterion.name,
-             names.get(mark.judge, mark.judge), mark.judge, mark.value,
+             names.get(mark.judge, mark.judge), mark.judge, mark.entered,
+             (mark.criterion.unit or None) if mark.entered is not None
+             and mark.criterion.kind == "measurement" else None, mark.value,
              local_time(mark.updated_at)] for mark in marks]
     write_table(sheet, [_("Bib"), _("Blind code"), _("Criterion"), _("Criterion name"),
-                        _("Judge"), _("Account"), _("Mark"), _("Last changed")], rows,
-                ["@", "@", "@", "@", "@", "@", MARK_FORMAT, DATETIME_FORMAT])
+                        _("Judge"), _("Account"), _("Level or measured value"), _("Unit"),
+                        _("Mark"), _("Last changed")], rows,
+                ["@", "@", "@", "@", "@", "@", "General", "@", MARK_FORMAT, DATETIME_FORMAT])
     set_up_printing(sheet, f"{results.event.name}  {_('Judges’ marks')}", landscape=False)
+
+
+def analytics_sheet(sheet: Worksheet, results: EventResults) -> None:
+    """Judge analytics (scoring/queries/analytics.py): one row per judge and criterion, as
+    `scoring analytics` gives them; figures as numbers with the event's places, consistency
+    with 2, empty when undefined."""
+    event = results.event
+    number = figure_format(event.decimals)
+    rows = [[row.name, row.account, item.criterion.code, item.criterion.name, row.figures.n,
+             row.figures.severity, row.figures.deviation, row.figures.consistency]
+            for item in event_analytics(event) for row in item.rows]
+    write_table(sheet, [_("Judge"), _("Account"), _("Criterion"), _("Criterion name"),
+                        _("Contestants compared"), _("Severity"), _("Deviation"),
+                        _("Consistency")], rows,
+                ["@", "@", "@", "@", "0", number, number, figure_format(2)])
+    set_up_printing(sheet, f"{event.name}  {_('Judge analytics')}", landscape=False)
 
 
 def audit_sheet(sheet: Worksheet, results: EventResults) -> None:
@@ -177,7 +201,7 @@ def audit_sheet(sheet: Worksheet, results: EventResults) -> None:
         details = record.details
         columns: list[Any] = [bibs.get(record.entry_id) if record.entry_id else None,
                               None, None, None, None]
-        if record.action == "mark.correct":
+        if record.action in ("mark.correct", "mark.recheck"):
             columns = [columns[0], namer.criterion(details.get("criterion")),
                        namer.person(details.get("judge")), as_figure(details.get("old")),
                        as_figure(details.get("new"))]
@@ -215,6 +239,41 @@ def audit_sheet(sheet: Worksheet, results: EventResults) -> None:
     set_up_printing(sheet, f"{event.name}  {_('Audit log')}", landscape=True)
 
 
+def appeals_sheet(sheet: Worksheet, results: EventResults) -> None:
+    """Every appeal of the event (申诉): who lodged it about whom and which criteria, what it
+    says, when it was received and by whom, the rulings with their reasons, and the
+    re-check's changes of marks."""
+    from ..labels import label
+    from ..queries.appeals import event_appeals
+
+    names = display_names()
+    rows = []
+    for appeal in event_appeals(results.event):
+        changes = db.session.scalars(select(MarkRevision).where(
+            MarkRevision.appeal_id == appeal.id).options(
+                joinedload(MarkRevision.mark).joinedload(Mark.criterion))
+            .order_by(MarkRevision.id)).all()
+        rechecked = "; ".join(
+            f"{revision.mark.criterion.code} {names.get(revision.mark.judge, revision.mark.judge)}"
+            f" {revision.old_value} → {revision.new_value} ({revision.reason or ''})"
+            for revision in changes)
+        rows.append([appeal.id, appeal.entry.bib, appeal.entry.contestant.name,
+                     appeal.delegation or "", ", ".join(appeal.criteria), appeal.text,
+                     local_time(appeal.received_at), names.get(appeal.received_by,
+                                                               appeal.received_by),
+                     label("appeal", appeal.status), appeal.ruling_reason or "",
+                     names.get(appeal.ruled_by or "", appeal.ruled_by or ""),
+                     local_time(appeal.ruled_at), rechecked or None,
+                     appeal.final_reason or "", local_time(appeal.final_at)])
+    write_table(sheet, [_("Appeal"), _("Bib"), _("Name"), _("Lodged by"), _("Criteria"),
+                        _("What the appeal says"), _("Received"), _("Received by"),
+                        _("Status"), _("Ruling's reason"), _("Ruled by"), _("Ruled"),
+                        _("Re-check's changes"), _("Final ruling's reason"), _("Final ruling")],
+                rows, [None, "@", "@", "@", "@", "@", DATETIME_FORMAT, "@", "@", "@", "@",
+                       DATETIME_FORMAT, "@", "@", DATETIME_FORMAT])
+    set_up_printing(sheet, f"{results.event.name}  {_('Appeals')}", landscape=True)
+
+
 def as_figure(value: Any) -> Decimal | None:
     """A mark kept as text in an audit record, as a number again (None when it is not one)."""
     try:
@@ -224,10 +283,12 @@ def as_figure(value: Any) -> Decimal | None:
 
 
 def results_xlsx(results: EventResults) -> bytes:
-    """The workbook: results, team ranking, judges' marks, audit log."""
+    """The workbook: results, team ranking, judges' marks, judge analytics, appeals, audit
+    log."""
     book = Workbook()
     sheets = [(book.active, _("Results"), results_sheet)]
     for title, build in ((_("Team ranking"), teams_sheet), (_("Judges’ marks"), marks_sheet),
+                         (_("Judge analytics"), analytics_sheet), (_("Appeals"), appeals_sheet),
                          (_("Audit log"), audit_sheet)):
         sheets.append((book.create_sheet(), title, build))
     for sheet, title, build in sheets:

@@ -4,6 +4,7 @@ and the server-side sessions that every request is checked against."""
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import unicodedata
 from collections.abc import Iterable
@@ -31,8 +32,8 @@ def create_user(username: str, role: str, password: str | None, actor: str,
     elif name_taken(username):
         problems.append(Problem(_("the account “%(name)s” already exists", name=username),
                                 field="NAME"))
-    if role not in ("organiser", "chief", "judge"):
-        problems.append(Problem(_("the role must be organiser, chief or judge"),
+    if role not in ("organiser", "chief", "judge", "arbiter"):
+        problems.append(Problem(_("the role must be organiser, chief, judge or arbiter"),
                                 field="--role"))
     for value, field in ((display_name, "--display-name"), (delegation, "--delegation")):
         problem = text_problem(value, 100) if value is not None else None
@@ -53,6 +54,44 @@ def create_user(username: str, role: str, password: str | None, actor: str,
     db.session.flush()
     audit("user.create", actor, user=user, username=username, role=role)
     return user, password
+
+
+MAX_NEW_ACCOUNTS = 100  # accounts made at once from a pasted list
+
+
+def create_users(text: str, role: str, actor: str) -> list[tuple[User, str]]:
+    """Several accounts of one role from lines pasted from a spreadsheet, one per line:
+    account name, then the name people see and the own delegation (optional), separated by a
+    tab (cells copied from Excel or WPS) or a comma. Every line is checked as create_user
+    checks one, and a problem names its line; any problem and none is made (the caller
+    rolls back the accounts made before the line at fault)."""
+    lines = [(number, line) for number, line in
+             enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), 1)
+             if line.strip()]
+    if not lines:
+        raise InputError(Problem(_("Paste one account per line."), field="accounts"))
+    if role not in ("organiser", "chief", "judge", "arbiter"):
+        raise InputError(Problem(_("the role must be organiser, chief, judge or arbiter"),
+                                 field="--role"))
+    if len(lines) > MAX_NEW_ACCOUNTS:
+        raise InputError(Problem(_("at most %(count)s accounts at once",
+                                   count=MAX_NEW_ACCOUNTS), field="accounts"))
+    made, problems = [], []
+    for number, line in lines:
+        cells = [cell.strip() for cell in re.split(r"[\t,，]", line)]
+        if len(cells) > 3:
+            problems.append(Problem(_("at most three columns: account, name, delegation"),
+                                    row=number))
+            continue
+        username, display_name, delegation = (cells + ["", ""])[:3]
+        try:  # create_user writes nothing when it refuses; the caller rolls back the rest
+            made.append(create_user(username, role, None, actor, display_name or None,
+                                    delegation or None))
+        except InputError as error:
+            problems.extend(Problem(problem.message, row=number) for problem in error.problems)
+    if problems:
+        raise InputError(problems)
+    return made
 
 
 def plain_name(username: str) -> bool:

@@ -23,6 +23,7 @@ from ..models import (
 from ..policy import NEXT_STATE
 from ..problems import InputError, Problem
 from ..queries import marks as marks_queries
+from ..queries.appeals import publish_refusal
 from ..queries.results import public_snapshot
 from . import audit, bump_results, event_has_marks, lock_event, move_state, require
 
@@ -65,6 +66,7 @@ def import_scheme(checked: SchemeFile, actor: str, filename: str,
     event.award_rounding = scheme.award_rounding
     event.tie_break = list(scheme.tie_break)
     event.team_best_n = scheme.team_best_n
+    event.appeal_hours = checked.appeal_hours
 
     # Sections and criteria keep their rows (criteria their judges) when their code stays.
     with db.session.no_autoflush:
@@ -88,6 +90,10 @@ def import_scheme(checked: SchemeFile, actor: str, filename: str,
             criterion.aggregate = rule.aggregate
             criterion.kind = rule.kind
             criterion.max_spread = rule.max_spread
+            criterion.levels = rule.levels
+            criterion.bands = rule.bands
+            criterion.range_min, criterion.range_max = rule.range or (None, None)
+            criterion.unit = rule.unit or None
             criterion.blind = checked.blind.get(rule.code, True)
             criteria.append(criterion)
         for removed in old_criteria.values():
@@ -395,11 +401,13 @@ def mark_decoded(event: Event, criterion: Criterion, actor: str, user: User | No
 
 def change_state(event: Event, action: str, actor: str, user: User | None = None,
                  reason: str = "", expected_state: str | None = None) -> None:
-    """open (scoring), lock, publish or reopen (with a reason) an event: the one way its
-    state changes, serialised with judges' saves (see lock_event) and recorded.
-    `expected_state`: the state the page that asked showed; if the event has left it
-    meanwhile (a second post of the same page, someone else's click), nothing is done."""
-    if action not in ("open", "lock", "publish", "reopen"):
+    """open (scoring), lock, publish provisionally (公示: the appeal window opens), publish
+    finally or reopen (with a reason) an event: the one way its state changes, serialised
+    with judges' saves (see lock_event) and recorded. `expected_state`: the state the page
+    that asked showed; if the event has left it meanwhile (a second post of the same page,
+    someone else's click), nothing is done. The final publication is refused while the
+    appeal window is open or an appeal is not ruled on (queries.appeals.publish_refusal)."""
+    if action not in ("open", "lock", "provisional", "publish", "reopen"):
         raise InputError(Problem(_("Unknown action.")))
     lock_event(event)
     if expected_state is not None and event.state != expected_state:
@@ -422,17 +430,31 @@ def change_state(event: Event, action: str, actor: str, user: User | None = None
             raise InputError(Problem(_(
                 "Contestant %(bib)s has no blind code: draw lots again before scoring opens.",
                 bib=unsealed[0] or "—")))
+    details: dict[str, object] = {}
     if action == "publish":
-        # Publication shows every mark: what the chief judge has not decoded is decoded
-        # now, recorded as such.
+        refused = publish_refusal(event)
+        if refused:
+            raise InputError(Problem(refused))
+    if action in ("provisional", "publish"):
+        # The provisional results are public already, so they show every mark: what the
+        # chief judge has not decoded is decoded now, recorded as such.
         for criterion in event.criteria:
             if not criterion.public:
-                mark_decoded(event, criterion, actor, user, step="publish")
-        event.visibility = "published"
+                mark_decoded(event, criterion, actor, user, step=action)
         event.frozen_at = event.frozen_json = None
-    elif action == "reopen" and event.visibility == "published":
-        event.visibility = "live"
-    move_state(event, NEXT_STATE[action], action, actor, user, reason=reason or None)
+    if action == "provisional":
+        event.provisional_at = utcnow()
+        event.visibility = "live"  # the public board shows them, marked provisional
+        details = {"appeal_hours": event.appeal_hours,
+                   "window_ends": event.appeal_window_ends_at}
+    elif action == "publish":
+        event.visibility = "published"
+    elif action == "reopen":
+        event.provisional_at = None
+        if event.visibility == "published":
+            event.visibility = "live"
+    move_state(event, NEXT_STATE[action], action, actor, user, reason=reason or None,
+               **details)
     db.session.flush()
 
 

@@ -15,12 +15,17 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from .. import policy
+from .. import policy, rules
 from ..extensions import db
 from ..inputs import ScoreRow, parse_mark, text_problem
-from ..models import Criterion, Entry, Event, Mark, MarkRevision, SignOff, User, utcnow
+from ..models import (
+    Appeal, Criterion, Entry, Event, Mark, MarkRevision, SignOff, SpreadConfirmation, User,
+    utcnow,
+)
 from ..problems import InputError, Problem
-from ..queries.marks import is_signed, judge_progress, marked_by, panel
+from ..queries.marks import (
+    is_signed, judge_progress, levels_key, marked_by, panel, sheet_key, unresolved_spreads,
+)
 from . import audit, bump_results, lock_event, move_state, require
 
 
@@ -67,13 +72,15 @@ def import_scores(event: Event, rows: list[ScoreRow], actor: str, filename: str,
     if problems:
         raise InputError(problems)
     changed, public = 0, False
+    rules_by_code = {code: criterion.to_rule() for code, criterion in criteria.items()}
     for row in rows:
         entry, criterion = entries[row.bib], criteria[row.criterion]
         mark = existing.get((entry.id, criterion.id, row.judge))
-        if mark is not None and mark.value == row.score:
+        if mark is not None and mark.typed == row.score:
             continue
         set_mark(entry, criterion, row.judge, row.score, source="import", actor=actor,
-                 user=users.get(row.judge), mark=mark, reason=filename)
+                 user=users.get(row.judge), mark=mark, reason=filename,
+                 rule=rules_by_code[row.criterion])
         changed += 1
         public = public or criterion.public
     move_state(event, "scoring", "import_scores", actor, user, via=filename)
@@ -86,20 +93,29 @@ def import_scores(event: Event, rows: list[ScoreRow], actor: str, filename: str,
 
 def set_mark(entry: Entry, criterion: Criterion, judge: str, value: Decimal, *, source: str,
              actor: str, user: User | None = None, mark: Mark | None = None,
-             reason: str | None = None, client_token: str | None = None) -> Mark:
-    """Create or change one mark, with its revision. The caller has checked the value."""
+             reason: str | None = None, client_token: str | None = None,
+             rule: rules.CriterionRule | None = None, appeal: Appeal | None = None) -> Mark:
+    """Create or change one mark, with its revision. The caller has checked the value: what
+    the judge entered, the mark itself, or on a judgement or measurement criterion the level
+    or the measured value, from which the rules give the mark (both are kept)."""
+    rule = rule or criterion.to_rule()
+    entered = value if rule.entered else None
+    stored = rules.stored_mark(rule, value) if rule.entered else value
     if mark is None:
-        mark = Mark(entry=entry, criterion=criterion, judge=judge, value=value,
-                    user_id=user.id if user else None)
+        mark = Mark(entry=entry, criterion=criterion, judge=judge, value=stored,
+                    entered=entered, user_id=user.id if user else None)
         db.session.add(mark)
-        old = None
+        old, old_entered = None, None
     else:
-        old = mark.value
-        mark.value = value
+        old, old_entered = mark.value, mark.entered
+        mark.value = stored
+        mark.entered = entered
         mark.updated_at = utcnow()
-    db.session.add(MarkRevision(mark=mark, old_value=old, new_value=value,
+    db.session.add(MarkRevision(mark=mark, old_value=old, new_value=stored,
+                                old_entered=old_entered, new_entered=entered,
                                 user_id=user.id if user else None, actor=actor, source=source,
-                                reason=reason, client_token=client_token))
+                                reason=reason, client_token=client_token,
+                                appeal_id=appeal.id if appeal is not None else None))
     return mark
 
 
@@ -119,9 +135,13 @@ def token_owner(token: str | None) -> tuple[int, int, str, Decimal] | None:
     if not token:
         return None
     found = db.session.execute(
-        select(Mark.entry_id, Mark.criterion_id, Mark.judge, MarkRevision.new_value)
+        select(Mark.entry_id, Mark.criterion_id, Mark.judge, MarkRevision.new_value,
+               MarkRevision.new_entered)
         .join(MarkRevision).where(MarkRevision.client_token == token)).first()
-    return tuple(found) if found else None  # type: ignore[return-value]
+    if not found:
+        return None
+    entry_id, criterion_id, judge, value, entered = found
+    return entry_id, criterion_id, judge, value if entered is None else entered
 
 
 def retried(owner: tuple[int, int, str, Decimal] | None, entry: Entry, criterion: Criterion,
@@ -160,7 +180,7 @@ def save_judge_mark(user: User, event: Event, criterion: Criterion, entry: Entry
     value, reason = parse_mark(typed, criterion.to_rule())
     if reason or value is None:
         return Outcome("invalid", mark, reason, typed)
-    if mark is not None and mark.value == value:
+    if mark is not None and mark.typed == value:
         return Outcome("saved", mark)  # already so, whatever the page saw: nothing to lose
     current = mark.version if mark else None
     if seen_version != current:
@@ -192,7 +212,7 @@ def conflict(mark: Mark | None, typed: str) -> Outcome:
         return Outcome("invalid", None, _("Reload the page."), typed)
     return Outcome("conflict", mark, _(
         "Changed elsewhere meanwhile: the saved mark is %(saved)s, you typed %(typed)s.",
-        saved=mark.value, typed=typed), typed)
+        saved=mark.typed, typed=typed), typed)
 
 
 def sign_off(user: User, event: Event, criterion: Criterion) -> str | None:
@@ -207,6 +227,8 @@ def sign_off(user: User, event: Event, criterion: Criterion) -> str | None:
         if done < expected:
             refusal = _("%(missing)s marks are still missing: a sheet is signed once complete.",
                         missing=expected - done)
+    if refusal is None:
+        refusal = spread_refusal(user, criterion)
     if refusal:
         return refusal
     db.session.add(SignOff(user_id=user.id, criterion_id=criterion.id))
@@ -216,12 +238,65 @@ def sign_off(user: User, event: Event, criterion: Criterion) -> str | None:
     return None
 
 
-def chief_correct(chief: User, event: Event, mark: Mark, typed: str, reason: str,
-                  seen_version: int | None) -> Outcome:
-    """The event's chief judge changes a mark (after sign-off or lock) with a mandatory
-    reason; flushed when `saved`, and the caller commits."""
+def spread_refusal(user: User, criterion: Criterion) -> str | None:
+    """Why this judge's sheet of a judgement criterion cannot be signed as it stands: levels
+    further apart than the criterion allows on rows the judge marked, not confirmed by the
+    chief judge (DOMAIN.md); None when there are none."""
+    flagged = unresolved_spreads(criterion)
+    mine = [entry for entry in flagged if user.username in flagged[entry]]
+    if not mine:
+        return None
+    entries = db.session.scalars(select(Entry).where(Entry.id.in_(mine))).all()
+    return _("The judges’ levels are more than %(spread)s apart on %(rows)s: change a level, "
+             "or ask the chief judge to confirm them, before signing.",
+             spread=criterion.max_spread if criterion.max_spread is not None
+             else rules.JUDGEMENT_SPREAD,
+             rows=", ".join(sorted(sheet_key(criterion, entry) for entry in entries)))
+
+
+def confirm_spread(chief: User, event: Event, entry: Entry, criterion: Criterion,
+                   reason: str) -> str | None:
+    """The event's chief judge confirms an entry's judgement levels that are further apart
+    than allowed, with a reason (added and flushed; the caller commits); the reason it
+    cannot be done, or None. A later change of a level raises the flag again."""
     lock_event(event)
     refusal = policy.refusal("correct", event, chief)
+    if refusal:
+        return refusal
+    reason = reason.strip()
+    if not reason or text_problem(reason, 2000, lines=True):
+        return text_problem(reason, 2000, lines=True) or _("A confirmation needs a reason.")
+    levels = unresolved_spreads(criterion).get(entry.id)
+    if levels is None:
+        return _("These levels are not flagged (any more): nothing to confirm.")
+    db.session.add(SpreadConfirmation(
+        entry_id=entry.id, criterion_id=criterion.id, user_id=chief.id, actor=chief.username,
+        levels_json=levels_key(levels), reason=reason))
+    audit("spread.confirm", chief.username, event, user=chief, entry=entry,
+          criterion=criterion.code, levels=", ".join(f"{judge} {level}" for judge, level
+                                                     in sorted(levels.items())),
+          reason=reason)
+    db.session.flush()
+    return None
+
+
+def chief_correct(chief: User, event: Event, mark: Mark, typed: str, reason: str,
+                  seen_version: int | None, appeal: Appeal | None = None) -> Outcome:
+    """The event's chief judge changes a mark (after sign-off or lock) with a mandatory
+    reason; flushed when `saved`, and the caller commits. With `appeal`: the re-check its
+    ruling ordered, while the results are provisional: only while the appeal's status is
+    `recheck`, and only the marks of the criteria it names for its contestant; the revision
+    is linked to the appeal."""
+    lock_event(event)
+    refusal = policy.refusal("correct" if appeal is None else "recheck", event, chief)
+    if refusal is None and appeal is not None:
+        db.session.refresh(appeal)
+        if appeal.event_id != event.id or appeal.status != "recheck":
+            refusal = _("Appeal #%(id)s has no re-check open: marks change in a re-check "
+                        "only while its ruling orders one.", id=appeal.id)
+        elif mark.entry_id != appeal.entry_id or mark.criterion.code not in appeal.criteria:
+            refusal = _("Appeal #%(id)s is about other marks: its re-check changes only the "
+                        "criteria it names, of its contestant.", id=appeal.id)
     if refusal:
         return Outcome("refused", mark, refusal, typed)
     value, problem = parse_mark(typed, mark.criterion.to_rule())
@@ -234,14 +309,19 @@ def chief_correct(chief: User, event: Event, mark: Mark, typed: str, reason: str
                        or _("A correction needs a reason."), typed)
     if seen_version != mark.version:
         return conflict(mark, typed)
-    if mark.value == value:
+    if mark.typed == value:
         return Outcome("invalid", mark, _("The mark already has this value."), typed)
-    old = mark.value
+    old = mark.typed
     set_mark(mark.entry, mark.criterion, mark.judge, value, source="chief",
-             actor=chief.username, user=chief, mark=mark, reason=reason)
-    audit("mark.correct", chief.username, event, user=chief, entry=mark.entry,
-          criterion=mark.criterion.code, judge=mark.judge, old=str(old), new=str(value),
-          reason=reason)
+             actor=chief.username, user=chief, mark=mark, reason=reason, appeal=appeal)
+    if appeal is None:
+        audit("mark.correct", chief.username, event, user=chief, entry=mark.entry,
+              criterion=mark.criterion.code, judge=mark.judge, old=str(old), new=str(value),
+              reason=reason)
+    else:
+        audit("mark.recheck", chief.username, event, user=chief, entry=mark.entry,
+              appeal=appeal.id, criterion=mark.criterion.code, judge=mark.judge,
+              old=str(old), new=str(value), reason=reason)
     if mark.criterion.public:
         bump_results(event)
     db.session.flush()

@@ -5,6 +5,7 @@ chief's matrix and the results' `complete` agree."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -14,7 +15,8 @@ from sqlalchemy.orm import joinedload
 
 from .. import policy
 from ..extensions import db
-from ..models import Assignment, Criterion, Entry, Event, Mark, SignOff, User
+from .. import rules
+from ..models import Assignment, Criterion, Entry, Event, Mark, SignOff, SpreadConfirmation, User
 
 
 def markable_entries(event: Event) -> list[Entry]:
@@ -154,6 +156,49 @@ def judge_progress(user: User, event: Event, criterion: Criterion) -> tuple[int,
     return done, expected
 
 
+# --- judgement levels too far apart ------------------------------------------------------------
+
+def levels_key(levels: dict[str, Decimal]) -> str:
+    """Levels by judge as one text, the same for the same levels (what a confirmation holds)."""
+    return json.dumps({judge: str(level) for judge, level in sorted(levels.items())})
+
+
+def spread_levels(criterion: Criterion) -> dict[int, dict[str, Decimal]]:
+    """On a judgement criterion, the levels of each entry whose levels are further apart
+    than the criterion allows (max_spread, default 1), confirmed or not, by entry id."""
+    if criterion.kind != "judgement":
+        return {}
+    limit = criterion.max_spread if criterion.max_spread is not None else rules.JUDGEMENT_SPREAD
+    levels: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    for entry_id, judge, entered in db.session.execute(
+            select(Mark.entry_id, Mark.judge, Mark.entered)
+            .where(Mark.criterion_id == criterion.id, Mark.entered.is_not(None))):
+        levels[entry_id][judge] = entered
+    return {entry_id: by_judge for entry_id, by_judge in levels.items()
+            if len(by_judge) >= 2 and max(by_judge.values()) - min(by_judge.values()) > limit}
+
+
+def confirmed_levels(criterion: Criterion) -> dict[int, set[str]]:
+    """The levels the chief judge confirmed (levels_key texts), by entry id."""
+    found: dict[int, set[str]] = defaultdict(set)
+    for entry_id, key in db.session.execute(
+            select(SpreadConfirmation.entry_id, SpreadConfirmation.levels_json)
+            .where(SpreadConfirmation.criterion_id == criterion.id)):
+        found[entry_id].add(key)
+    return found
+
+
+def unresolved_spreads(criterion: Criterion) -> dict[int, dict[str, Decimal]]:
+    """The flagged levels (spread_levels) the chief judge has not confirmed as they stand:
+    they block the signing of the sheets of the judges who gave them."""
+    flagged = spread_levels(criterion)
+    if not flagged:
+        return {}
+    confirmed = confirmed_levels(criterion)
+    return {entry_id: levels for entry_id, levels in flagged.items()
+            if levels_key(levels) not in confirmed.get(entry_id, set())}
+
+
 # --- the event's progress -------------------------------------------------------------------
 
 @dataclass
@@ -234,6 +279,7 @@ class Group:
 
     cells: list[Cell] = field(default_factory=list)
     spread: bool = False
+    confirmed: bool = False  # judgement levels too far apart, confirmed by the chief judge
 
 
 def matrix(event: Event) -> tuple[list[Entry], dict[int, list[str]], dict[tuple[int, int], Group]]:
@@ -251,6 +297,9 @@ def matrix(event: Event) -> tuple[list[Entry], dict[int, list[str]], dict[tuple[
         names.update(judge for (_entry_id, criterion_id), by_judge in marks.items()
                      if criterion_id == criterion.id for judge in by_judge)
         judges[criterion.id] = sorted(names)
+    flagged = {criterion.id: spread_levels(criterion) for criterion in event.criteria}
+    confirmed = {criterion.id: confirmed_levels(criterion) if flagged[criterion.id] else {}
+                 for criterion in event.criteria}
     groups = {}
     for entry in entries:
         for criterion in event.criteria:
@@ -266,8 +315,14 @@ def matrix(event: Event) -> tuple[list[Entry], dict[int, list[str]], dict[tuple[
                 group.cells.append(Cell(
                     judge, mark, missing=owed,
                     extreme=mark is not None and mark.value in (Decimal(0), criterion.max_value)))
-            values = [mark.value for mark in by_judge.values()]
-            group.spread = (criterion.max_spread is not None and len(values) >= 2
-                            and max(values) - min(values) > criterion.max_spread)
+            if criterion.kind == "judgement":
+                levels = flagged[criterion.id].get(entry.id)
+                group.spread = levels is not None
+                group.confirmed = levels is not None and levels_key(levels) in \
+                    confirmed[criterion.id].get(entry.id, set())
+            else:
+                values = [mark.value for mark in by_judge.values()]
+                group.spread = (criterion.max_spread is not None and len(values) >= 2
+                                and max(values) - min(values) > criterion.max_spread)
             groups[(entry.id, criterion.id)] = group
     return entries, judges, groups

@@ -67,12 +67,19 @@ def event_results(event: Event, public: bool = False) -> EventResults:
         .where(Entry.event_id == event.id, Entry.bib.is_not(None)))}
     codes = {criterion.id: criterion.code for criterion in event.criteria
              if criterion.code in included}
-    marks: dict[int, dict[str, list[Decimal]]] = defaultdict(lambda: defaultdict(list))
+    marks: dict[int, dict[str, list[rules.Number]]] = defaultdict(lambda: defaultdict(list))
     units = type_coerce(Mark.value, BigInteger)  # the stored integer, converted below
-    for entry_id, criterion_id, value in db.session.execute(
-            select(Mark.entry_id, Mark.criterion_id, units)
+    entered = type_coerce(Mark.entered, BigInteger)
+    # A judgement mark is max x level / 3 exactly, rebuilt from the level (rules.exact_mark).
+    judged = {criterion.id: criterion.to_rule() for criterion in event.criteria
+              if criterion.kind == "judgement" and criterion.id in codes}
+    for entry_id, criterion_id, value, level in db.session.execute(
+            select(Mark.entry_id, Mark.criterion_id, units, entered)
             .join(Entry).where(Entry.event_id == event.id, Mark.criterion_id.in_(codes))):
-        marks[entry_id][codes[criterion_id]].append(from_units(value))
+        rule = judged.get(criterion_id)
+        marks[entry_id][codes[criterion_id]].append(
+            from_units(value) if rule is None or level is None
+            else rules.judgement_mark(rule.max, from_units(level)))
     needed = marks_needed(event)
     standings = rules.compute_standings(scheme, [
         rules.EntryInput(bib=entry.bib, marks=marks.get(entry.id, {}), status=entry.status,
@@ -141,8 +148,17 @@ def team_rows(results: EventResults) -> list[dict[str, Any]]:
 # --- documents: the JSON export, the public API and the boards ------------------------------
 
 def event_summary(event: Event) -> dict[str, Any]:
+    """An event as the API and the boards name it; `provisional` and `appeal_window_ends_at`
+    (ISO 8601, UTC) while its results are provisional (公示), the window's end null else."""
+    ends = event.appeal_window_ends_at if event.state == "provisional" else None
     return {"code": event.code, "name": event.name, "state": event.state,
-            "visibility": event.visibility}
+            "visibility": event.visibility, "provisional": event.state == "provisional",
+            "appeal_window_ends_at": ends.isoformat(timespec="seconds") if ends else None}
+
+
+def awards_public(event: Event) -> bool:
+    """Awards are shown once the results are published, provisionally or finally."""
+    return event.visibility == "published" or event.state == "provisional"
 
 
 def results_document(results: EventResults, with_awards: bool = True) -> dict[str, Any]:
@@ -166,15 +182,14 @@ def teams_document(results: EventResults) -> dict[str, Any]:
 
 def public_snapshot(event: Event) -> dict[str, Any]:
     """The public results now: the API's rows and teams plus what the boards show; awards
-    only once published."""
+    only once published (provisionally or finally)."""
     results = event_results(event, public=True)
     return {
         "event": event_summary(event),
         "decoded": list(results.included),  # the criteria whose marks the totals hold
         "criteria": len(results.scheme.criteria),
         "sections": [[section.code, section.name] for section in results.scheme.sections],
-        "results": results_document(results, with_awards=event.visibility == "published")[
-            "results"],
+        "results": results_document(results, with_awards=awards_public(event))["results"],
         "teams": team_rows(results),
         "complete": results.standings.complete,
         # When the results last changed (the same on every worker), not when drawn.

@@ -27,9 +27,9 @@ ERRORS = {
 
 def init_app(app: Flask) -> None:
     from ..extensions import csrf
-    from . import admin, api, auth, board, chief, exports, judging, public
+    from . import admin, api, appeals, auth, board, chief, exports, judging, public
 
-    for module in (public, api, board, auth, judging, chief, admin, exports):
+    for module in (public, api, board, auth, judging, chief, admin, exports, appeals):
         app.register_blueprint(module.bp)
     csrf.exempt(api.bp)  # read-only GETs
     auth.init_app(app)

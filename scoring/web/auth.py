@@ -40,7 +40,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 THROTTLE_WINDOW = timedelta(minutes=10)
 ACCOUNT_LIMIT = 5
 ADDRESS_LIMIT = 20
-HOME = {"judge": "judging.home", "chief": "chief.index", "organiser": "admin.dashboard"}
+HOME = {"judge": "judging.home", "chief": "chief.index", "organiser": "admin.dashboard",
+        "arbiter": "appeals.index"}
 
 
 class LoginForm(FlaskForm):

@@ -28,6 +28,7 @@ from threading import Lock
 from typing import Any, Callable
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask_babel import format_datetime
 from flask.typing import ResponseReturnValue
 from sqlalchemy import event as sa_event, select
 from sqlalchemy.orm import Session
@@ -45,6 +46,14 @@ API_VIEWS = {"api-results": "results", "api-teams": "teams"}  # JSON, for web/ap
 # A page differs with HX-Request (the panel alone, or the whole page) and its encoding; the
 # language is in the URL (?lang=en), and no cookie is read (web/public_paths.py).
 VARY = {"page": "HX-Request, Accept-Encoding", "api": "Accept-Encoding"}
+
+
+@bp.app_template_filter("window_end")
+def window_end(moment: str | None) -> str:
+    """An appeal window's end as the API gives it (ISO 8601), in the board's time zone."""
+    if not moment:
+        return "—"
+    return format_datetime(datetime.fromisoformat(moment), "MM-dd HH:mm")
 
 
 def public_headers(view: str) -> dict[str, str]:

@@ -13,17 +13,20 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 
-from .. import policy
+from .. import audit_words, policy
 from ..extensions import db
-from ..models import AuditEvent, Entry, Event, Mark, MarkRevision
+from ..models import AuditEvent, Entry, Event, Mark, MarkRevision, SpreadConfirmation
 from ..operations import marks as marking
 from ..operations.events import (
     blind_unfinished, change_state, decode as decode_criteria, decode_refusal,
 )
 from ..problems import InputError
-from ..queries.marks import CriterionProgress, display_names, event_progress, matrix, sheets_of
+from ..queries.marks import (
+    CriterionProgress, display_names, event_progress, levels_key, matrix, sheets_of,
+    spread_levels,
+)
 from ..rules import parse_whole
-from .admin.forms import DecodeForm, LockForm
+from .admin.forms import DecodeForm, LockForm, SpreadForm
 from .auth import allowed, role_required
 
 bp = Blueprint("chief", __name__, url_prefix="/chief")
@@ -83,9 +86,47 @@ def lock_summary(event: Event, progress: list[CriterionProgress] | None = None,
     return {"sheets": count, "unsigned": unsigned, "missing": missing}
 
 
+def spreads(event: Event, entries: list[Entry],
+            form: SpreadForm | None = None) -> list[dict[str, Any]]:
+    """Each entry's judgement levels further apart than allowed: the levels, and the chief
+    judge's confirmation of them as they stand (or a form to confirm them)."""
+    by_id = {entry.id: entry for entry in entries}
+    found = []
+    for criterion in event.criteria:
+        flagged = spread_levels(criterion)
+        if not flagged:
+            continue
+        confirmations: dict[tuple[int, str], SpreadConfirmation] = {
+            (confirmation.entry_id, confirmation.levels_json): confirmation
+            for confirmation in db.session.scalars(select(SpreadConfirmation).where(
+                SpreadConfirmation.criterion_id == criterion.id)
+                .order_by(SpreadConfirmation.id))}
+        for entry_id, levels in sorted(flagged.items(),
+                                       key=lambda item: by_id[item[0]].blind_code or ""):
+            entry = by_id.get(entry_id)
+            if entry is None:
+                continue
+            posted = form is not None and form.criterion.data == criterion.code \
+                and form.code.data == entry.blind_code
+            found.append({
+                "criterion": criterion, "entry": entry, "levels": sorted(levels.items()),
+                "confirmation": confirmations.get((entry_id, levels_key(levels))),
+                "form": form if posted else SpreadForm(formdata=None, data={
+                    "criterion": criterion.code, "code": entry.blind_code}),
+            })
+    return found
+
+
 def matrix_page(event: Event, lock_form: LockForm | None = None,
-                decode_form: DecodeForm | None = None, decode_problem: str | None = None) -> str:
+                decode_form: DecodeForm | None = None, decode_problem: str | None = None,
+                spread_form: SpreadForm | None = None) -> str:
     entries, judges, groups = matrix(event)
+    flagged = spreads(event, entries, spread_form)
+    # A refused confirmation whose row shows no form (confirmed meanwhile, or gone): above.
+    spread_problem = None
+    if spread_form is not None and spread_form.reason.errors and not any(
+            item["form"] is spread_form and item["confirmation"] is None for item in flagged):
+        spread_problem = spread_form.reason.errors[0]
     # Read once for the lock's summary and the decoding section alike.
     progress = event_progress(event)
     sheets = {criterion.id: sheets_of(criterion) for criterion in event.criteria}
@@ -100,7 +141,8 @@ def matrix_page(event: Event, lock_form: LockForm | None = None,
                            summary=lock_summary(event, progress, sheets) if policy.can(
                                "lock", event, current_user) else None,
                            decoding=decoding(event, progress, sheets, decode_form),
-                           decode_problem=decode_problem)
+                           decode_problem=decode_problem,
+                           spreads=flagged, spread_problem=spread_problem)
 
 
 @bp.get("/<event_code>")
@@ -185,6 +227,35 @@ def decode(event_code: str) -> ResponseReturnValue:
     return matrix_page(event, decode_form=form), 422
 
 
+@bp.post("/<event_code>/spread")
+@role_required("chief")
+def confirm_spread(event_code: str) -> ResponseReturnValue:
+    """Confirm one entry's judgement levels that are too far apart, with a reason: the
+    judges' sheets can then be signed with them as they stand."""
+    event = event_or_404(event_code)
+    allowed("correct", event)
+    form = SpreadForm()
+    criterion = next((criterion for criterion in event.criteria
+                      if criterion.code == form.criterion.data
+                      and criterion.kind == "judgement"), None)
+    entry = db.session.scalar(select(Entry).where(
+        Entry.event_id == event.id, Entry.blind_code == (form.code.data or ""))) \
+        if form.code.data else None
+    if criterion is None or entry is None:
+        form.reason.errors = [_("No such flagged entry in this event: reload the page.")]
+        return matrix_page(event, spread_form=form), 422
+    if form.validate():
+        problem = marking.confirm_spread(current_user, event, entry, criterion,
+                                         (form.reason.data or "")[:2001])
+        if problem is None:
+            db.session.commit()
+            return redirect(url_for("chief.event_matrix", event_code=event.code,
+                                    _anchor="spreads"), 303)
+        db.session.rollback()
+        form.reason.errors = [problem]
+    return matrix_page(event, spread_form=form), 422
+
+
 @bp.get("/<event_code>/history")
 @role_required(*STAFF)
 def history(event_code: str) -> ResponseReturnValue:
@@ -199,5 +270,8 @@ def history(event_code: str) -> ResponseReturnValue:
     records = db.session.scalars(
         select(AuditEvent).where(AuditEvent.event_id == event.id)
         .order_by(AuditEvent.id.desc()).limit(500)).all()
+    # In words, as on the console's audit log: people by their names, actions and details
+    # in the reader's language (scoring/audit_words.py); the stored codes stay in the XLSX.
+    namer, rows = audit_words.said(records)
     return render_template("chief/history.html", event=event, revisions=revisions,
-                           records=records)
+                           rows=rows, person=namer.person, criterion_name=namer.criterion)

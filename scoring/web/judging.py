@@ -101,6 +101,8 @@ def sheet_context(event: Event, criterion: Criterion) -> dict[str, object]:
         "progress": sheets.judge_progress(current_user, event, criterion),
         "signed": sheets.is_signed(current_user, criterion),
         "locked": policy.refusal("mark", event, current_user),
+        "spread": marking.spread_refusal(current_user, criterion)
+        if criterion.kind == "judgement" else None,
     }
 
 

@@ -579,6 +579,54 @@
     }
   });
 
+  // A judgement row: a tap on a level button puts the level in the row's `value` (hidden),
+  // as if typed (a fresh token: the input event above), and saves it as a typed mark is saved
+  // (the form's change event). The level chosen shows pressed.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest(".level-button") : null;
+    var form = markForm(button);
+    if (!button || !form || button.disabled) { return; }
+    var field = form.elements.value;
+    Array.prototype.forEach.call(form.querySelectorAll(".level-button"), function (other) {
+      other.setAttribute("aria-pressed", other === button ? "true" : "false");
+    });
+    if (field.value === button.dataset.level) { return; }  // already this level
+    field.value = button.dataset.level;
+    field.dispatchEvent(new Event("input", { bubbles: true }));
+    field.dispatchEvent(new Event("change", { bubbles: true }));
+  });
+
+  // A level put back into a judgement row by other code (a save kept while offline, sent
+  // again) shows pressed when it is sent.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = markForm(event.detail.elt);
+    if (!form || !form.querySelector(".level-button")) { return; }
+    var level = form.elements.value.value;
+    Array.prototype.forEach.call(form.querySelectorAll(".level-button"), function (button) {
+      button.setAttribute("aria-pressed", button.dataset.level === level ? "true" : "false");
+    });
+  });
+
+  // A measurement row shows at once the mark its value gives: the first band that holds it,
+  // else 0. For the eye only: the server works the mark out again when it saves the value.
+  function bandMark(input) {
+    var shown = input.form && input.form.querySelector(".band-mark");
+    if (!shown || !input.dataset.bands) { return; }
+    var text = input.value.trim().replace(/[\uFF10-\uFF19]/g, function (c) {
+      return String.fromCharCode(c.charCodeAt(0) - 0xFF10 + 48);
+    }).replace(/[\uFF0E\u3002]/g, ".");
+    if (!/^[+-]?(\d+\.?\d*|\.\d+)$/.test(text)) { shown.textContent = ""; return; }
+    var value = Number(text), mark = "0";
+    var bands = JSON.parse(input.dataset.bands);
+    for (var i = 0; i < bands.length; i += 1) {
+      if (Number(bands[i][0]) <= value && value <= Number(bands[i][1])) { mark = bands[i][2]; break; }
+    }
+    shown.textContent = shown.dataset.template.replace("MARK", mark);
+  }
+  document.addEventListener("input", function (event) {
+    if (event.target.dataset && event.target.dataset.bands !== undefined) { bandMark(event.target); }
+  });
+
   // Enter moves on to the next mark, which saves this one (its change event).
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Enter" || !event.target.classList.contains("mark-input")) { return; }

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.pure
 PACKAGE = Path(__file__).resolve().parents[2] / "scoring"
 # Lowest first. A module may import its own layer and those below, never one above.
 LAYERS = [
-    {"rules", "extensions", "problems", "labels", "i18n"},
+    {"rules", "analytics", "extensions", "problems", "labels", "i18n"},
     {"models", "inputs", "policy"},
     {"queries", "audit_words"},  # audit_words: the audit log in words (reads names)
     {"operations"},

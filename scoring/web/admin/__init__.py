@@ -68,4 +68,4 @@ def dashboard() -> ResponseReturnValue:
                            marks={event.id: progress_totals(event) for event in shown})
 
 
-from . import contestants, events, judges, scores  # noqa: E402,F401  (the console's routes)
+from . import analytics, contestants, events, judges, scores  # noqa: E402,F401  (the console's routes)

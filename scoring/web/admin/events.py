@@ -20,6 +20,7 @@ from ...inputs import SchemeFile
 from ...models import AuditEvent, Competition, Contestant, Entry, Event, User
 from ...operations import events as event_operations
 from ...problems import InputError
+from ...queries import appeals as appeal_queries
 from ...queries.marks import event_progress
 from ..chief import lock_summary
 from ..exports import download, file_name
@@ -159,7 +160,11 @@ def event_view(event: Event, state: StateForm | None = None,
                                                                        current_user)), None)
     return render_template("admin/event.html", event=event, entries=entries, problem=problem,
                            state=state, visibility_form=visibility, step=step,
-                           summary=lock_summary(event) if step == "lock" else None), status
+                           summary=lock_summary(event) if step == "lock" else None,
+                           open_appeals=appeal_queries.open_appeals(event),
+                           appeals=len(appeal_queries.event_appeals(event)),
+                           left=appeal_queries.time_left(event),
+                           publish_refusal=appeal_queries.publish_refusal(event)), status
 
 
 @bp.get("/events/<code>")
@@ -436,22 +441,10 @@ def audit_log() -> ResponseReturnValue:
     records = db.session.scalars(query).all()
     # In words (scoring/audit_words.py): the action's label, the details as pairs, people by
     # their display names; the raw code stays in the filter's values and the XLSX.
-    namer = audit_words.namer({record.event_id for record in records})
+    namer, rows = audit_words.said(records)
     form.user.offer([("", "—"), *((choice.value, namer.person(choice.value))
                                   for choice in form.user.choices[1:])])
     form.action.offer([("", "—"), *sorted(
         ((choice.value, audit_words.action_label(choice.value))
          for choice in form.action.choices[1:]), key=lambda choice: choice[1])])
-    bibs = dict(db.session.execute(select(Entry.id, Entry.bib).where(
-        Entry.id.in_({record.entry_id for record in records if record.entry_id}))).all())
-    accounts = dict(db.session.execute(select(User.id, User.username).where(
-        User.id.in_({record.user_id for record in records if record.user_id}))).all())
-    rows = []
-    for record in records:
-        details = record.details
-        if record.action == "judge.assign" and "judge" not in details and record.user_id:
-            details = {"judge": accounts.get(record.user_id), **details}  # the judge's own
-        rows.append((record, namer.person(record.actor), audit_words.action_label(record.action),
-                     audit_words.details_pairs(record.action, details, namer, record.event_id,
-                                               bibs.get(record.entry_id))))
     return render_template("admin/audit.html", rows=rows, form=form)

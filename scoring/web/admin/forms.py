@@ -18,9 +18,10 @@ from sqlalchemy import select
 from werkzeug.datastructures import CombinedMultiDict
 from wtforms import (
     BooleanField, FieldList, Form, FormField, SelectChoice, SelectField, SelectMultipleField,
-    StringField,
+    StringField, TextAreaField,
 )
 from wtforms.validators import AnyOf, DataRequired, ValidationError
+from wtforms.utils import unset_value
 from wtforms.widgets import HiddenInput
 
 from ... import rules
@@ -31,7 +32,7 @@ from ...labels import LABELS
 from ...models import Competition, Event, User
 from ...operations.accounts import check_password_text
 from ...operations.events import MAX_SEED
-from ...problems import InputError, Problem
+from ...problems import FIELD_PATH, InputError, Problem, field_words
 
 POSTED = object()  # a form reads what was posted unless told otherwise
 MAX_UPLOAD = 5_000_000  # bytes of a registration sheet; a delegation's is far smaller
@@ -224,7 +225,7 @@ class CompetitionForm(ConsoleForm):
 
 
 STALE_PAGE = _l("Nothing was done: this page is out of date. Look at it again.")
-CONFIRMED_STEPS = ("open", "lock", "publish")  # the steps that ask for a tick first
+CONFIRMED_STEPS = ("open", "lock", "provisional", "publish")  # each asks for a tick first
 
 
 class StateForm(ConsoleForm):
@@ -255,6 +256,34 @@ class StateForm(ConsoleForm):
     def expected_state(self) -> str | None:
         """The state the page showed (a reopening's form may leave it out)."""
         return self.from_state.data or None
+
+
+class AppealForm(ConsoleForm):
+    """A written appeal as received by the organisers (申诉): who lodged it, about which
+    contestant and criteria, what it says."""
+    bib = Text(_l("Contestant (bib)"), render_kw={"maxlength": 20, "autocomplete": "off"},
+               validators=[DataRequired(_l("Which contestant is the appeal about?"))])
+    criteria = SelectMultipleField(_l("Criteria appealed"), validate_choice=False)
+    delegation = Text(_l("Lodged by (delegation; empty: the contestant's)"),
+                      render_kw={"maxlength": 100}, validators=[Plain(100)])
+    text = Text(_l("What the appeal says"), render_kw={"maxlength": 4000, "rows": 4},
+                validators=[DataRequired(_l("Write what the appeal says.")),
+                            Plain(4000, lines=True)])
+
+
+RULING_CHOICES = (("dismissed", _l("Dismiss the appeal")), ("recheck", _l("Order a re-check")),
+                  ("final", _l("Record the final ruling after the re-check")))
+
+
+class RulingForm(ConsoleForm):
+    """The arbiters' ruling on an appeal, with its reason; carries the appeal's status the
+    page showed, so that a second post is refused rather than ruling twice."""
+    ruling = Select(_l("Ruling"), choices=RULING_CHOICES,
+        validators=[AnyOf(("dismissed", "recheck", "final"), message=_l("Choose a ruling."))])
+    reason = Text(_l("Reason (kept in the appeal's file)"), render_kw={"maxlength": 2000},
+                  validators=[DataRequired(_l("A ruling needs a reason.")),
+                              Plain(2000, lines=True)])
+    seen = HiddenText(validators=[DataRequired(STALE_PAGE)])
 
 
 class LockForm(ConsoleForm):
@@ -306,12 +335,11 @@ class DrawForm(ConsoleForm):
 # --- the scheme ---------------------------------------------------------------------------------
 
 SECTION_ROWS, CRITERION_ROWS, AWARD_ROWS = 4, 10, 4  # rows shown of each table, at least
+TIE_BREAKS = 3  # the tie-break keys the form offers to choose, in order
 MAX_ROWS = 60  # rows of a table in the scheme form; more is not a scheme but an attack
 TOP_FIELDS = ("code", "name", "decimals", "rounding", "award_rounding", "tie_break",
-              "team_best_n")
+              "team_best_n", "appeal_hours")
 TABLES = {"sections": "section", "criteria": "criterion", "awards": "award"}
-# Where check_scheme says a problem is: "criteria[2] (P1).max" is the second criterion row.
-FIELD_PATH = re.compile(r"^(sections|criteria|awards)\[(\d+)\](?: \(.*?\))?\.(\w+)$")
 
 
 class Row(Form):
@@ -336,17 +364,25 @@ class SectionRow(Row):
 class CriterionRow(Row):
     code = Text(_l("Code"))
     name = Text(_l("Title"))
-    section = Text(_l("Section"))
+    section = Select(_l("Section"))  # offered: the sections above (SchemeForm.offer_choices)
     max = Number(_l("Max"), render_kw={"inputmode": "decimal"})
     step = Number(_l("Step"), render_kw={"inputmode": "decimal"})
     weight = Text(_l("Weight"))  # "0.3" or an exact fraction "7/30": the checker reads it
     judges = Number(_l("Judges"), whole=True, render_kw={"inputmode": "decimal"})
     aggregate = Select(_l("Rule"), choices=[
         ("mean", _l("mean")), ("trimmed", _l("trimmed mean")), ("median", _l("median"))])
-    kind = Select(_l("Kind"), choices=[("score", _l("score")), ("penalty", _l("deduction"))])
+    kind = Select(_l("Kind"), choices=[("score", _l("score")), ("penalty", _l("deduction")),
+                                        ("judgement", _l("judgement (level 0-3)")),
+                                        ("measurement", _l("measurement"))])
     max_spread = Number(_l("Max spread"), render_kw={"inputmode": "decimal"})
     blind = Select(_l("Blind"), choices=[("yes", _l("blind (decoded later)")),
                                          ("no", _l("open (shown at once)"))])
+    # judgement: the four descriptors; measurement: unit, range and bands (files.scheme
+    # reads these texts as it reads the lists of a scheme file)
+    levels = Text(_l("Levels 0|1|2|3"))
+    unit = Text(_l("Unit"))
+    range = Text(_l("Range (e.g. 0~10)"))
+    bands = Text(_l("Bands (e.g. 0~2.0: 4, 0~3.0: 2)"))
 
     def values(self) -> dict[str, Any]:
         found = super().values()
@@ -371,19 +407,40 @@ class Rows(FieldList):
         self.problems: list[str] = []  # about the whole table ("the shares add up to 110 %")
 
     def _extract_indices(self, prefix: str, formdata: Any) -> Any:
-        # Only indices written in one to three ASCII digits and below MAX_ROWS: WTForms would
-        # int() "criterion-²-code" (a crash) or a thousand-digit index.
-        pattern = re.compile(re.escape(prefix) + r"-([0-9]{1,3})-")
-        for key in formdata:
-            match = pattern.match(key)
-            if match and int(match.group(1)) < MAX_ROWS:
-                yield int(match.group(1))
+        return row_indices(prefix, formdata)
 
     def add_blank(self) -> None:
         while len(self.entries) < self.minimum:
             self.append_entry()
         if len(self.entries) <= MAX_ROWS:
             self.append_entry()
+
+
+def row_indices(prefix: str, formdata: Any) -> Iterable[int]:
+    """The row numbers posted under `prefix` ("criterion-3-max"): only those written in one
+    to three ASCII digits and below MAX_ROWS (WTForms would int() "criterion-²-code", a
+    crash, or a thousand-digit index)."""
+    pattern = re.compile(re.escape(prefix) + r"-([0-9]{1,3})(?:-|$)")
+    for key in formdata:
+        match = pattern.match(key)
+        if match and int(match.group(1)) < MAX_ROWS:
+            yield int(match.group(1))
+
+
+class Choices(FieldList):
+    """A fixed number of selects in order (the tie-break keys). Not posted at all (shown
+    disabled), they keep the form's data, as the other fields do."""
+
+    def __init__(self, select: Select, count: int, **kwargs: Any) -> None:
+        super().__init__(select, min_entries=count, max_entries=count, **kwargs)
+
+    def _extract_indices(self, prefix: str, formdata: Any) -> Any:
+        return row_indices(prefix, formdata)
+
+    def process(self, formdata: Any, data: Any = unset_value, extra_filters: Any = None) -> None:
+        if formdata is not None and next(iter(row_indices(self.name, formdata)), None) is None:
+            formdata = None
+        super().process(formdata, data, extra_filters)
 
 
 class SchemeForm(ConsoleForm):
@@ -398,10 +455,12 @@ class SchemeForm(ConsoleForm):
         ("stage", _l("each criterion, then the total")), ("end", _l("the total only"))])
     award_rounding = Select(_l("Award places"), default="half_up", choices=[
         ("half_up", _l("rounded half up")), ("floor", _l("rounded down"))])
-    tie_break = Text(_l("Tie-break keys"),
-                     description=_l("in order, e.g. section:practical, criterion:P1, time"))
+    # Up to three keys, chosen by name from what the scheme has (SchemeForm.offer_choices).
+    tie_break = Choices(Select(_l("Tie-break keys")), TIE_BREAKS)
     team_best_n = Number(_l("Team: best N members (empty: all)"), whole=True,
                          render_kw={"inputmode": "decimal"})
+    appeal_hours = Number(_l("Appeal window (hours after the provisional publication)"),
+                          whole=True, default=2, render_kw={"inputmode": "decimal"})
     section = Rows(SectionRow, SECTION_ROWS)
     criterion = Rows(CriterionRow, CRITERION_ROWS)
     award = Rows(AwardRow, AWARD_ROWS)
@@ -421,6 +480,27 @@ class SchemeForm(ConsoleForm):
     def add_blank_rows(self) -> None:
         for rows in (self.section, self.criterion, self.award):
             rows.add_blank()
+        self.offer_choices()
+
+    def offer_choices(self) -> None:
+        """The criteria's section and the tie-break keys are chosen by name from the sections
+        and criteria the form holds (static/js/scheme.js offers rows typed since, at once); a
+        value not among them (a section since deleted) stays offered, so nothing is lost."""
+        sections = [(row.form.code.data, row.form.name.data) for row in self.section
+                    if row.form.code.data]
+        criteria = [(row.form.code.data, row.form.name.data) for row in self.criterion
+                    if row.form.code.data]
+        section_choices = [("", "—"), *((code, f"{name} ({code})" if name and name != code
+                                         else code) for code, name in sections)]
+        for row in self.criterion:
+            row.form.section.offer(kept(section_choices, row.form.section.data))
+        keys = [("", "—"), ("time", _("time used (less first)")),
+                *((f"section:{code}", _("section: %(name)s", name=name or code))
+                  for code, name in sections),
+                *((f"criterion:{code}", _("criterion: %(code)s %(name)s", code=code,
+                                           name=name or "")) for code, name in criteria)]
+        for select_ in self.tie_break:
+            select_.offer(kept(keys, select_.data))
 
     def marked(self) -> bool:
         """Whether a field or a table has a problem to show."""
@@ -435,9 +515,9 @@ class SchemeForm(ConsoleForm):
         data: dict[str, Any] = {
             "code": self.code.data or None, "name": self.name.data or None,
             "decimals": self.decimals.data, "team_best_n": self.team_best_n.data,
+            "appeal_hours": self.appeal_hours.data,
             "rounding": self.rounding.data, "award_rounding": self.award_rounding.data,
-            "tie_break": [key for key in re.split(r"[\s,，]+", self.tie_break.data or "")
-                          if key],
+            "tie_break": [key for key in self.tie_break.data if key],
             **{table: [row.form.values() for row in rows[table]] for table in TABLES}}
         try:
             self.checked = check_scheme({key: value for key, value in data.items()
@@ -464,17 +544,20 @@ class SchemeForm(ConsoleForm):
         path = problem.field or ""
         target = None
         match = FIELD_PATH.match(path)
-        if match:
-            table, number, key = match.group(1), int(match.group(2)), match.group(3)
+        if match and match.group(4):
+            table, number, key = match.group(1), int(match.group(2)), match.group(4)
             if 0 < number <= len(rows[table]) and key in rows[table][number - 1].form:
                 target = rows[table][number - 1].form[key]
         elif path in TABLES:
             self[TABLES[path]].problems.append(problem.message)
             return
+        elif path == "tie_break":
+            target = self.tie_break[0]
         elif path in TOP_FIELDS:
             target = self[path]
-        if target is None:
-            self.problems.append(str(problem))
+        if target is None:  # above the form, the place said in words, never as a path
+            self.problems.append(_("%(where)s: %(message)s", where=field_words(path),
+                                   message=problem.message) if path else problem.message)
         elif id(target) not in typed_wrong:  # "is required" after "is not a number": once
             target.errors = [*target.errors, problem.message]
 
@@ -484,7 +567,8 @@ def scheme_data(event: Event) -> dict[str, Any]:
     return {
         "code": event.code, "name": event.name, "decimals": event.decimals,
         "rounding": event.rounding, "award_rounding": event.award_rounding,
-        "tie_break": ", ".join(event.tie_break), "team_best_n": event.team_best_n,
+        "tie_break": [*event.tie_break, *[""] * (TIE_BREAKS - len(event.tie_break))],
+        "team_best_n": event.team_best_n, "appeal_hours": event.appeal_hours,
         "section": [{"code": section.code, "name": section.name}
                     for section in event.sections],
         "criterion": [{"code": criterion.code, "name": criterion.name,
@@ -493,11 +577,23 @@ def scheme_data(event: Event) -> dict[str, Any]:
                        "weight": criterion.weight, "judges": criterion.judges,
                        "aggregate": criterion.aggregate, "kind": criterion.kind,
                        "max_spread": criterion.max_spread,
-                       "blind": "yes" if criterion.blind else "no"}
+                       "blind": "yes" if criterion.blind else "no",
+                       "levels": " | ".join(criterion.levels), "unit": criterion.unit or "",
+                       "range": "" if criterion.range_min is None
+                       else f"{criterion.range_min}~{criterion.range_max}",
+                       "bands": ", ".join(f"{band.min}~{band.max}: {band.mark}"
+                                          for band in criterion.bands)}
                       for criterion in event.criteria],
         "award": [{"name": tier.name, "share": tier.share, "count": tier.count,
                    "min_total": tier.min_total} for tier in event.awards],
     }
+
+
+def kept(choices: list[tuple[str, str]], value: str | None) -> list[tuple[str, str]]:
+    """The choices, and the value chosen when it is not among them (shown as it is)."""
+    if value and value not in {choice for choice, _label in choices}:
+        return [*choices, (value, value)]
+    return choices
 
 
 class CompetitionChoice:
@@ -685,7 +781,8 @@ class AccountForm(ConsoleForm):
 
     username = Text(_l("Account"))
     display_name = Text(_l("Name people see"))
-    role = Select(_l("Role"), choices=list(LABELS["role"].items())[::-1])
+    role = Select(_l("Role"), choices=[(code, LABELS["role"][code]) for code in (
+        "judge", "chief", "organiser", "arbiter")])
     delegation = Text(_l("Own delegation (conflict of interest)"))
     password = Text(_l("Password (empty: generated)"))
 
@@ -697,6 +794,24 @@ class AccountForm(ConsoleForm):
                 check_password_text(field.data)
             except InputError as error:
                 raise ValidationError(error.problems[0].message) from None
+
+
+class AccountsForm(ConsoleForm):
+    """Several accounts at once, pasted from a spreadsheet (accounts.create_users reads and
+    checks the lines, and names the line of each problem)."""
+
+    accounts = TextAreaField(_l("Several accounts at once: one per line"), description=_l(
+        "account, name, own delegation (name and delegation may be left out); cells copied "
+        "from Excel or WPS, or separated by commas. Passwords are generated."),
+        render_kw={"rows": 6, "spellcheck": "false", "autocomplete": "off",
+                   "placeholder": "j1\t张建国\t山东代表队"})
+    role = Select(_l("Role"), choices=list(LABELS["role"].items())[::-1], default="judge")
+
+    def validate_accounts(self, field: TextAreaField) -> None:
+        text = first_text(field.raw_data or [])
+        if len(text) > 20_000:
+            raise ValidationError(_("longer than %(limit)s characters", limit=20_000))
+        field.data = text
 
 
 class ActiveForm(ConsoleForm):
@@ -720,6 +835,14 @@ class DecodeForm(ConsoleForm):
     confirm = BooleanField(_l("I have checked the marks: decode, which cannot be undone"),
                            validators=[DataRequired(_l(
                                "Tick the box to confirm: decoding cannot be undone."))])
+
+
+class SpreadForm(ConsoleForm):
+    """The chief judge confirms one entry's judgement levels that are further apart than the
+    criterion allows (the entry named by its blind code), with a reason."""
+    criterion = HiddenText()
+    code = HiddenText()
+    reason = Text(_l("Reason (kept in the audit log)"))
 
 
 class RecodeForm(ConsoleForm):
@@ -752,6 +875,23 @@ class ChiefForm(ConsoleForm):
             select(User).where(User.username == name))
         if self.account is None:
             raise ValidationError(_("Choose a chief judge's account."))
+
+
+class ArbiterForm(ConsoleForm):
+    arbiter = Select(_l("Add to the arbitration group"))
+
+    def offer(self, candidates: list[User]) -> ArbiterForm:
+        self.arbiter.offer((user.username,
+                            f"{user.display_name or user.username} ({user.username})")
+                           for user in candidates)
+        return self
+
+    def validate_arbiter(self, field: Select) -> None:
+        name = field.data or ""
+        self.account = None if not name or text_problem(name, 80) else db.session.scalar(
+            select(User).where(User.username == name))
+        if self.account is None:
+            raise ValidationError(_("Choose an arbiter's account."))
 
 
 # --- the audit log's filters (a GET form: nothing is written, no token) ------------------------

@@ -8,16 +8,19 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from ...extensions import db
 from ...models import Assignment, Criterion, EventStaff, User
 from ...operations import accounts
+from ...operations import appeals as appeal_operations
 from ...operations.events import appoint_chief
 from ...problems import InputError
 from .. import auth
 from . import bp, console_event, organisers_only, sent_back
 from .forms import (
-    ACCOUNT_FIELDS, AccountForm, ActiveForm, AssignmentsForm, ChiefForm, EmptyForm,
+    ACCOUNT_FIELDS, AccountForm, AccountsForm, ActiveForm, ArbiterForm, AssignmentsForm,
+    ChiefForm, EmptyForm,
 )
 
 CARD_HOURS = 36  # a card made the day before still works all the competition day
@@ -43,20 +46,49 @@ def judges() -> ResponseReturnValue:
     return accounts_page(form, created=created)
 
 
+@bp.post("/judges/several")
+def several_accounts() -> ResponseReturnValue:
+    """Accounts pasted from a spreadsheet, all or none; their passwords shown once."""
+    organisers_only()
+    form = AccountsForm()
+    made: list[tuple[User, str]] = []
+    for attempt in range(2) if form.validate_on_submit() else ():
+        try:
+            made = accounts.create_users(form.accounts.data or "", form.role.data or "",
+                                         current_user.username)
+            db.session.commit()
+            form = AccountsForm(formdata=None)
+        except InputError as error:
+            db.session.rollback()
+            form.accounts.errors = [*form.accounts.errors, *error.lines()]
+        except IntegrityError:
+            # The same list posted twice at once (a double click): the other post made
+            # these accounts first; read again, the list is refused naming them.
+            db.session.rollback()
+            made = []
+            if attempt == 0:
+                continue
+            raise
+        break
+    return accounts_page(several=form, made=made)
+
+
 def new_account() -> AccountForm:
     return AccountForm(formdata=None, data={"role": "judge"})
 
 
 def accounts_page(form: AccountForm | None = None, problem: str | None = None,
                   created: tuple[User, str | None] | None = None,
-                  reset: tuple[User, str] | None = None) -> ResponseReturnValue:
+                  reset: tuple[User, str] | None = None, several: AccountsForm | None = None,
+                  made: list[tuple[User, str]] | None = None) -> ResponseReturnValue:
     """The accounts page; 422 when `form` or another of its forms (`problem`) was refused."""
     form = form or new_account()
+    several = several or AccountsForm(formdata=None)
     users = db.session.scalars(select(User).order_by(User.role, User.username)).all()
-    refused = problem is not None or any(field.errors for field in form)
+    refused = problem is not None or any(field.errors for field in (*form, *several))
     return render_template("admin/judges.html", users=users, form=form, problem=problem,
                            button=EmptyForm(formdata=None), active=ActiveForm(formdata=None),
-                           created=created, reset=reset), \
+                           created=created, reset=reset, several=several, made=made or []), \
         422 if refused else 200
 
 
@@ -123,12 +155,20 @@ def assignments(code: str) -> ResponseReturnValue:
         .order_by(User.username)).all()
     appoint_form = ChiefForm(formdata=None).offer(
         [judge for judge in judges if judge.role == "chief" and judge not in chiefs])
+    arbiters = db.session.scalars(select(User).join(EventStaff).where(
+        EventStaff.event_id == event.id, EventStaff.role == "arbiter")
+        .order_by(User.username)).all()
+    arbiter_form = ArbiterForm(formdata=None).offer([
+        user for user in db.session.scalars(select(User).where(
+            User.role == "arbiter", User.active).order_by(User.username))
+        if user not in arbiters])
     problem, field = request.args.get("problem"), request.args.get("field")
-    if appoint_form.show(field, problem):
+    if appoint_form.show(field, problem) or arbiter_form.show(field, problem):
         problem = None
     return render_template("admin/assignments.html", event=event, judges=judges,
                            assigned=assigned, saved=request.args.get("saved"), chiefs=chiefs,
                            form=form, appoint_form=appoint_form, button=EmptyForm(formdata=None),
+                           arbiters=arbiters, arbiter_form=arbiter_form,
                            problem=problem), 409 if form.problems else 200
 
 
@@ -141,6 +181,24 @@ def appoint(code: str) -> ResponseReturnValue:
         return sent_back("admin.assignments", form, code=code)
     try:
         appoint_chief(event, form.account, current_user.username, user=current_user)
+        db.session.commit()
+    except InputError as error:
+        db.session.rollback()
+        form.refuse(error)
+        return sent_back("admin.assignments", form, code=code)
+    return redirect(url_for("admin.assignments", code=code, saved=1))
+
+
+@bp.post("/events/<code>/arbiter")
+def appoint_arbiter(code: str) -> ResponseReturnValue:
+    """Put an arbiter's account in this event's arbitration group (仲裁组)."""
+    event = console_event(code, "appoint_arbiter")
+    form = ArbiterForm()
+    if not form.validate_on_submit():
+        return sent_back("admin.assignments", form, code=code)
+    try:
+        appeal_operations.appoint_arbiter(event, form.account, current_user.username,
+                                          user=current_user)
         db.session.commit()
     except InputError as error:
         db.session.rollback()
