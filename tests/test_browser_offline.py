@@ -385,3 +385,31 @@ def test_a_conflict_answered_on_another_page_shows_on_its_sheet(  # type: ignore
     assert page.locator("#offline-status .queue-answers").is_hidden()
     assert judge_marks("judge1") == {first.id: "28"}
     context.close()
+
+
+def test_a_mark_refused_on_its_way_back_is_not_lost_from_sight(  # type: ignore[no-untyped-def]
+        browser, served, judged: Judged) -> None:
+    """Typed offline, 45 on a criterion out of 40 waits like any mark; once the network is
+    back the server refuses it: its row says why, and the box always in sight counts it and
+    leads to it (it no longer says only "nothing waiting")."""
+    base = served.base
+    context = browser.new_context(viewport=TABLET)
+    page = context.new_page()
+    sign_in(page, base, "judge1")
+    page.goto(base + "/judge/J/V")
+    page.wait_for_function(KEPT)
+    context.set_offline(True)
+    enter(page, 0, "33")
+    enter(page, 1, "45")
+    waiting(page, 2)
+    problems = page.locator("#offline-status .page-problems")
+    assert problems.is_hidden()
+    context.set_offline(False)
+    waiting(page, 0)
+    page.wait_for_selector(".mark-row.state-invalid")
+    problems.wait_for(state="visible")
+    assert "1" in problems.inner_text() and "未保存" in problems.inner_text()
+    row = page.locator(".mark-row.state-invalid")
+    assert problems.get_attribute("href") == "#" + row.get_attribute("id")
+    assert judge_marks("judge1") and sorted(judge_marks("judge1").values()) == ["33"]
+    context.close()

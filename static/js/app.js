@@ -282,6 +282,16 @@
         var reason = sign.querySelector(".sign-waiting");
         if (reason) { reason.hidden = here === 0; }
       }
+      // A mark sent from the queue and refused (off step, the sheet signed meanwhile) or in
+      // conflict shows on its row; the box says how many, so none goes unseen.
+      var problems = document.querySelectorAll(
+        ".mark-row.state-invalid, .mark-row.state-refused, .mark-row.state-conflict");
+      var jump = box.querySelector(".page-problems");
+      if (jump) {
+        jump.hidden = !problems.length;
+        jump.textContent = problems.length ? text("msgProblems").replace("{n}", problems.length) : "";
+        jump.setAttribute("href", problems.length ? "#" + problems[0].id : "#");
+      }
       box.dataset.waiting = String(waiting.length);
     }).catch(noop);
   }
@@ -461,7 +471,7 @@
         showStatus(form, document.body.dataset.msgRefused + ": " +
                    (answer.text || answer.status).toString().slice(0, 200), "state-refused");
       }
-      return queue.remove(entry.id);
+      return queue.remove(entry.id).then(refresh);
     });
   }
 
