@@ -184,10 +184,12 @@ P1_JUDGES = tuple(account.username for account in ACCOUNTS if "P1" in account.cr
 J1_JUDGES = tuple(account.username for account in ACCOUNTS if "J1" in account.criteria)
 SINGLE_JUDGE = {code: account.username for account in ACCOUNTS
                 for code in account.criteria if code not in PANELS}
-# A deliberately harsh judge: systematically lower on the judged criteria (P1 by about two
-# marks, J1 a level lower), so that the chief judge's judge analytics have something to show.
+# A deliberately harsh judge: systematically lower on the judged criteria (P1 by about five
+# marks, beyond the analytics' default threshold of 10 % of 40; J1 a level lower), so that
+# the chief judge's judge analytics have something to show.
 HARSH_JUDGE = "judge5"
-HARSH_P1 = 2.0
+DEMO_WINDOW_MINUTES = 10  # `scoring demo --provisional`: the appeal window left
+HARSH_P1 = 5.0
 # The entry (by position among those present) whose J1 levels are two apart: flagged, and
 # the judges' sheets cannot be signed until the chief judge confirms them or a level changes.
 J1_SPREAD_AT = 4
@@ -471,6 +473,11 @@ def load_provisional(actor: str) -> str:
     db.session.flush()
     events.change_state(event, "lock", actor)
     events.change_state(event, "provisional", actor)
+    # The demo's window of two hours is already nearly over: it closes ten minutes after
+    # loading, so the whole walk (ruling, re-check, final publication) fits in one sitting.
+    assert event.provisional_at is not None
+    event.provisional_at -= dt.timedelta(hours=event.appeal_hours) \
+        - dt.timedelta(minutes=DEMO_WINDOW_MINUTES)
     arbiter, _password = accounts.create_user(ARBITER.username, ARBITER.role, ARBITER.password,
                                               actor, ARBITER.display_name)
     appeal_operations.appoint_arbiter(event, arbiter, actor)

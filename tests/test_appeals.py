@@ -385,6 +385,10 @@ def test_the_demo_can_show_a_provisional_event_with_one_open_appeal(
     assert "arbiter" in output and "demo-arbiter" in output
     weld = db.session.scalar(select(Event).where(Event.code == "WELD"))
     assert weld.state == "provisional" and weld.visibility == "live"
+    # The window closes ten minutes after loading: the whole walk fits in one sitting.
+    from datetime import datetime, timedelta, timezone
+    left = weld.appeal_window_ends_at - datetime.now(timezone.utc)
+    assert timedelta(minutes=9) < left <= timedelta(minutes=10)
     assert all(criterion.public for criterion in weld.criteria)
     appeals = db.session.scalars(select(Appeal)).all()
     assert len(appeals) == 1 and appeals[0].status == "received"

@@ -214,6 +214,12 @@ def test_the_demo_has_a_harsh_judge_and_a_spread_of_levels(runner: FlaskCliRunne
                 others = [value for judge, value in marks.items() if judge != demo.HARSH_JUDGE]
                 differences.append(marks[demo.HARSH_JUDGE] - sum(others) / len(others))
         assert differences and sum(differences) / len(differences) < -1, code
+    # On the analytics page, at its default threshold (10 % of P1's 40), judge5 stands out.
+    from scoring.queries.analytics import event_analytics
+    p1 = next(item for item in event_analytics(event) if item.criterion.code == "P1")
+    severities = {row.account: row.figures.severity for row in p1.rows}
+    assert severities[demo.HARSH_JUDGE] < -4
+    assert all(abs(value) <= 4 for judge, value in severities.items() if judge != demo.HARSH_JUDGE)
     j1 = next(criterion for criterion in event.criteria if criterion.code == "J1")
     flagged = unresolved_spreads(j1)
     assert len(flagged) == 1
