@@ -206,6 +206,7 @@ def mark_problem(problem: str | None, criterion: rules.CriterionRule) -> str | N
     messages: dict[str, Callable[[], str]] = {
         "not_a_number": lambda: _("not a number"),
         "below_zero": lambda: _("below 0"),
+        "too_large": lambda: _("too large: a measured value is below 1,000,000,000"),
         "above_max": lambda: _("above the maximum %(max)s", max=criterion.max),
         "off_step": lambda: _("not a multiple of the step %(step)s", step=criterion.step),
         "too_precise": lambda: _("more than 4 decimal places"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from typing import Any
 
 from flask import Flask
@@ -51,14 +53,31 @@ def levels_of(criterion: Any) -> list[tuple[int, str, str]]:
 def mark_text(mark: Any) -> str:
     """A mark as staff read it: "2 → 4" (level, mark) on a judgement, "2.4 mm → 2" (value,
     mark) on a measurement, the mark itself on another criterion."""
-    criterion = mark.criterion
-    if mark.entered is None:
-        return str(mark.value)
+    return entered_text(mark.criterion, mark.entered, mark.value)
+
+
+def entered_text(criterion: Any, entered: Any, value: Any) -> str:
+    """What was entered and the mark it gives, as mark_text says it (a revision's old or new
+    side too: `entered` None is a plain mark)."""
+    if value is None:
+        return ""
+    if entered is None:
+        return str(value)
     if criterion.kind == "judgement":
-        exact = rules.judgement_mark(criterion.max_value, mark.entered)
-        return f"{mark.entered} → {shown_figure(exact)}"
+        exact = rules.judgement_mark(criterion.max_value, entered)
+        return f"{entered} → {shown_figure(exact)}"
     unit = f" {criterion.unit}" if criterion.unit else ""
-    return f"{mark.entered}{unit} → {mark.value}"
+    return f"{entered}{unit} → {value}"
+
+
+def spread_figure(criterion: Any, text: str | None) -> Any:
+    """The figure of a mark_text that spreads are measured in: the level on a judgement
+    criterion (its max_spread counts levels), the mark otherwise; None for no mark."""
+    if not text:
+        return None
+    entered, arrow, mark = text.partition(" → ")
+    figure = entered if arrow and criterion.kind == "judgement" else (mark if arrow else text)
+    return Decimal(figure.split()[0])
 
 
 def label(kind: str, code: str) -> str:
@@ -71,3 +90,4 @@ def init_app(app: Flask) -> None:
     app.add_template_global(levels_of, "levels_of")
     app.add_template_global(shown_figure, "shown_figure")
     app.add_template_global(mark_text, "mark_text")
+    app.add_template_global(entered_text, "entered_text")

@@ -300,10 +300,14 @@ def exact_mark(criterion: CriterionRule, value: Decimal, entered: Decimal | None
     return value
 
 
+MEASURED_LIMIT = Decimal(10) ** 9  # a measured value without a range stays below it
+
+
 def check_entered(criterion: CriterionRule, value: Decimal) -> str | None:
     """Why `value` cannot be what a judge enters on a judgement or measurement criterion, as
     a problem code, or None. Codes: "not_a_number", "not_a_level" (a whole 0-3),
-    "below_range", "above_range", "below_zero" (no range: not negative), "off_step",
+    "below_range", "above_range", "below_zero" (no range: not negative), "too_large" (no
+    range: 10^9 or more, which no measurement is and no column holds), "off_step",
     "too_precise"."""
     if not isinstance(value, Decimal) or not value.is_finite():
         return "not_a_number"
@@ -317,6 +321,8 @@ def check_entered(criterion: CriterionRule, value: Decimal) -> str | None:
             return "above_range"
     elif value < 0:
         return "below_zero"
+    elif value >= MEASURED_LIMIT:
+        return "too_large"
     if criterion.step is not None and (value - (criterion.range[0] if criterion.range
                                                 else 0)) % criterion.step != 0:
         return "off_step"

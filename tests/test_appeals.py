@@ -8,6 +8,7 @@ an appeal."""
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 import json
 from pathlib import Path
 
@@ -430,3 +431,47 @@ def test_bad_input_is_shown_beside_its_field_and_writes_nothing(
     db.session.expire_all()
     assert db.session.get(Appeal, appeal.id).status == "received"
     assert arbiter.get(f"/appeals/J/{appeal.id + 1}").status_code == 404
+
+
+def test_a_recheck_of_levels_and_measured_values(runner: FlaskCliRunner, app) -> None:  # type: ignore[no-untyped-def]
+    """On the demo's judgement (J1) and measurement (M1) criteria the re-check asks for what
+    the judges enter, a level or a measured value, and the appeal file shows it beside the
+    mark; the spread of J1 is in levels; a re-measurement giving the same mark changes no
+    mark, so the final ruling is "unchanged"."""
+    run(runner, "demo", "--provisional")
+    weld = db.session.scalar(select(Event).where(Event.code == "WELD"))
+    entry = next(entry for entry in weld.entries if entry.status == "ok")
+    run(runner, "appeal", "file", "WELD", entry.bib, "--criteria", "J1,M1", "--text", "请复核")
+    appeal = db.session.scalars(select(Appeal).order_by(Appeal.id.desc())).first()
+    run(runner, "appeal", "rule", str(appeal.id), "recheck", "--reason", "复核")
+    chief = FlaskClient(app, use_cookies=True)
+    token = sign_in(chief, "chief", "demo-chief")
+    page = chief.get(f"/appeals/WELD/{appeal.id}").get_data(as_text=True)
+    assert "新等级（0、1、2 或 3）" in page and "新测量值 (mm)" in page
+    j1, m1 = (next(criterion for criterion in weld.criteria if criterion.code == code)
+              for code in ("J1", "M1"))
+    measured = db.session.scalar(select(Mark).where(Mark.entry_id == entry.id,
+                                                    Mark.criterion_id == m1.id))
+    assert f"{measured.entered} mm → {measured.value}" in page
+    level = db.session.scalar(select(Mark).where(Mark.entry_id == entry.id,
+                                                 Mark.criterion_id == j1.id))
+    assert f"{level.entered} → " in page
+    # The same mark from another measured value in the same band: 0.1 mm off, if in range.
+    same_band = next(value for value in (measured.entered + Decimal("0.1"),
+                                         measured.entered - Decimal("0.1"))
+                     if rules_mark(m1, value) == measured.value)
+    response = chief.post(f"/appeals/WELD/{appeal.id}/marks/{measured.id}", data={
+        "csrf_token": token, "value": str(same_band), "reason": "重新测量",
+        "version": measured.version})
+    assert response.status_code == 303
+    db.session.expire_all()
+    again = db.session.get(Mark, measured.id)
+    assert again.entered == same_band and again.value == measured.value
+    run(runner, "appeal", "rule", str(appeal.id), "final", "--reason", "维持")
+    db.session.expire_all()
+    assert db.session.get(Appeal, appeal.id).status == "unchanged"
+
+
+def rules_mark(criterion, value):  # type: ignore[no-untyped-def]
+    from scoring import rules
+    return rules.band_mark(criterion.to_rule().bands, value)

@@ -366,7 +366,8 @@ def test_the_chief_judge_confirms_levels_with_a_reason(client: FlaskClient,
     assert "1 → 2" in page and "3 → 6" in page and "2 → 4" in page
     assert "(level → mark)" in page and "(measured → mark)" in page
     assert 'id="spreads"' in page and first.blind_code in page
-    form = {"criterion": "J1", "code": first.blind_code, "csrf_token": token}
+    form = {"criterion": "J1", "code": first.blind_code, "csrf_token": token,
+            "levels": shown_levels(page, first.blind_code)}
     before = snapshot()
     refused = client.post("/chief/EX-D/spread", data={**form, "reason": " "})
     assert refused.status_code == 422 and "needs a reason" in refused.get_data(as_text=True)
@@ -390,6 +391,43 @@ def test_the_chief_judge_confirms_levels_with_a_reason(client: FlaskClient,
     assert again.status_code == 422 and "nothing to confirm" in again.get_data(as_text=True)
 
 
+def shown_levels(page: str, code: str) -> str:
+    """The levels a spread's confirmation form on the chief's page carries (hidden)."""
+    import html
+    import re
+    form = re.search(rf'name="code" value="{code}">.*?name="levels" value="([^"]*)"', page, re.S)
+    assert form, "no confirmation form for " + code
+    return html.unescape(form.group(1))
+
+
+def test_levels_changed_while_the_chief_types_the_reason_are_not_confirmed(
+        client: FlaskClient, judged: Event) -> None:
+    """The confirmation names the levels the chief judge saw: a judge moving a level further
+    away meanwhile is not covered by it (nor is a post without the page's levels)."""
+    mark_all(client, {"judge1": ["0", "2", "2", "0"], "judge2": ["2", "2", "2", "1"],
+                      "judge3": ["1", "2", "3", "1"]})
+    first = entries()[0]
+    client.get("/logout")
+    token = sign_in(client, "chief")
+    seen = shown_levels(client.get("/chief/EX-D").get_data(as_text=True), first.blind_code)
+    client.get("/logout")
+    judge_token = sign_in(client, "judge2")
+    save(client, judge_token, first, "3", version=str(mark_of(first, "judge2").version))
+    client.get("/logout")
+    token = sign_in(client, "chief")
+    client.get("/lang/en")
+    before = snapshot()
+    for levels in (seen, None):
+        data = {"criterion": "J1", "code": first.blind_code, "csrf_token": token,
+                "reason": "discussed"}
+        if levels is not None:
+            data["levels"] = levels
+        refused = client.post("/chief/EX-D/spread", data=data)
+        assert refused.status_code == 422 and "changed a level" in refused.get_data(as_text=True)
+    assert snapshot() == before
+    assert db.session.scalar(select(SpreadConfirmation)) is None
+
+
 def test_a_changed_level_after_confirmation_is_flagged_again(client: FlaskClient,
                                                              judged: Event) -> None:
     from scoring.queries.marks import unresolved_spreads
@@ -399,8 +437,10 @@ def test_a_changed_level_after_confirmation_is_flagged_again(client: FlaskClient
     first = entries()[0]
     client.get("/logout")
     token = sign_in(client, "chief")
+    levels = shown_levels(client.get("/chief/EX-D").get_data(as_text=True), first.blind_code)
     client.post("/chief/EX-D/spread", data={"criterion": "J1", "code": first.blind_code,
-                                            "csrf_token": token, "reason": "ok"})
+                                            "csrf_token": token, "reason": "ok",
+                                            "levels": levels})
     assert unresolved_spreads(criterion("J1")) == {}
     client.get("/logout")
     token = sign_in(client, "judge3")
@@ -448,3 +488,20 @@ def test_the_xlsx_marks_sheet_shows_the_entered_value_and_the_mark(
             for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert rows[("01", "M1", "m")] == (2.4, "mm", 2)
     assert rows[("01", "J1", "b")] == (3, None, 6)
+
+
+@pytest.mark.parametrize("value", ["1111111111111111111", "99999999999999999999", "1000000000"])
+def test_a_huge_measured_value_without_a_range_is_refused(
+        runner: FlaskCliRunner, client: FlaskClient, tmp_path: Path, value: str) -> None:
+    """Without a range any value not below 0 may be entered, but not one no measurement is
+    (a 19-digit number overflowed the database's integer column: a 500 before)."""
+    scheme = tmp_path / "scheme.toml"
+    scheme.write_text(SCHEME_D.replace("range = [0, 10]\n", ""), encoding="utf-8")
+    run(runner, "event", "import", scheme)
+    run(runner, "contestants", "import", "EX-D", EXAMPLE_D / "contestants.csv")
+    scores = tmp_path / "scores.csv"
+    scores.write_text(f"bib,criterion,judge,score\n01,M1,m,{value}\n", encoding="utf-8")
+    before = snapshot()
+    error = run(runner, "scores", "import", "EX-D", scores, ok=False)
+    assert "row 2" in error and "too large" in error, error
+    assert snapshot() == before

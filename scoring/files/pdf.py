@@ -31,7 +31,7 @@ from reportlab.platypus import (
 )
 
 from .exports import sheet_columns, sheet_rows, sheet_title
-from ..labels import label
+from ..labels import entered_text, label
 from ..models import Event
 from ..operations.certificates import Issued
 from ..operations.events import CodeList
@@ -410,8 +410,10 @@ def appeal_pdf(record: AppealFile, printed_at: datetime | None = None) -> bytes:
             [_("Judge"), _("Judge's delegation"), _("Conflict of interest"),
              _("When received"), _("Now")], rows,
             [width * 0.3, width * 0.2, width * 0.16, width * 0.17, width * 0.17]))
-        history = [[when(revision.created_at), line.name, "" if revision.old_value is None
-                    else str(revision.old_value), str(revision.new_value), revision.actor,
+        history = [[when(revision.created_at), line.name,
+                    entered_text(item.criterion, revision.old_entered, revision.old_value),
+                    entered_text(item.criterion, revision.new_entered, revision.new_value),
+                    revision.actor,
                     label("source", revision.source)
                     + (f" #{revision.appeal_id}" if revision.appeal_id else ""),
                     revision.reason or ""]

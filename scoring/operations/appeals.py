@@ -151,8 +151,11 @@ def rule(appeal: Appeal, ruling: str, reason: str, actor: str, user: User | None
         raise InputError(problems)
     now = utcnow()
     if ruling == "final":
-        changed = db.session.scalar(select(MarkRevision.id).where(
-            MarkRevision.appeal_id == appeal.id).limit(1)) is not None
+        # Changed: a re-check revision changed a mark (a re-measurement that gives the same
+        # mark, 1.8 mm -> 1.9 mm both 4, is kept in the history but changed no mark).
+        changed = any(old != new for old, new in db.session.execute(
+            select(MarkRevision.old_value, MarkRevision.new_value)
+            .where(MarkRevision.appeal_id == appeal.id)))
         appeal.status = "changed" if changed else "unchanged"
         appeal.final_reason, appeal.final_at, appeal.final_by = reason, now, actor
     else:

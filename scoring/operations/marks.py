@@ -255,10 +255,11 @@ def spread_refusal(user: User, criterion: Criterion) -> str | None:
 
 
 def confirm_spread(chief: User, event: Event, entry: Entry, criterion: Criterion,
-                   reason: str) -> str | None:
+                   reason: str, seen: str | None = None) -> str | None:
     """The event's chief judge confirms an entry's judgement levels that are further apart
     than allowed, with a reason (added and flushed; the caller commits); the reason it
-    cannot be done, or None. A later change of a level raises the flag again."""
+    cannot be done, or None. A later change of a level raises the flag again. `seen`: the
+    levels the chief judge's page showed (levels_key); levels changed since are refused."""
     lock_event(event)
     refusal = policy.refusal("correct", event, chief)
     if refusal:
@@ -269,6 +270,9 @@ def confirm_spread(chief: User, event: Event, entry: Entry, criterion: Criterion
     levels = unresolved_spreads(criterion).get(entry.id)
     if levels is None:
         return _("These levels are not flagged (any more): nothing to confirm.")
+    if seen is not None and seen != levels_key(levels):
+        return _("A judge changed a level meanwhile: look at the levels again before "
+                 "confirming them.")
     db.session.add(SpreadConfirmation(
         entry_id=entry.id, criterion_id=criterion.id, user_id=chief.id, actor=chief.username,
         levels_json=levels_key(levels), reason=reason))

@@ -15,8 +15,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from .. import policy
+from .. import policy, rules
 from ..extensions import db
+from ..labels import mark_text, spread_figure
 from ..models import Appeal, Assignment, Criterion, Entry, Event, Mark, MarkRevision, User, utcnow
 from .results import event_results
 
@@ -98,7 +99,7 @@ def marks_now(event: Event, entry: Entry, codes: list[str]) -> dict[str, dict[st
     for mark in db.session.scalars(select(Mark).where(
             Mark.entry_id == entry.id, Mark.criterion_id.in_(criteria))
             .execution_options(populate_existing=True)):
-        found[criteria[mark.criterion_id]][mark.judge] = str(mark.value)
+        found[criteria[mark.criterion_id]][mark.judge] = mark_text(mark)
     return found
 
 
@@ -130,11 +131,15 @@ class CriterionFile:
     @property
     def over_limit(self) -> bool:
         limit = self.criterion.max_spread
+        if limit is None and self.criterion.kind == "judgement":
+            limit = rules.JUDGEMENT_SPREAD  # levels, as the judges' sheets count them
         return limit is not None and self.spread_now is not None and self.spread_now > limit
 
 
-def spread(values: list[str | None]) -> Decimal | None:
-    numbers = [Decimal(value) for value in values if value is not None]
+def spread(criterion: Criterion, values: list[str | None]) -> Decimal | None:
+    """How far apart the marks are (the levels, on a judgement criterion)."""
+    numbers = [number for number in (spread_figure(criterion, value) for value in values)
+               if number is not None]
     return max(numbers) - min(numbers) if len(numbers) >= 2 else None
 
 
@@ -187,10 +192,11 @@ def appeal_file(appeal: Appeal) -> AppealFile:
             lines.append(JudgeMark(
                 mark=mark, judge=judge, name=names.get(judge, judge), delegation=delegation,
                 conflict=policy.stands_aside(delegation, entry.delegation, True),
-                before=old.get(judge), now=str(mark.value) if mark else None,
+                before=old.get(judge), now=mark_text(mark) if mark else None,
                 revisions=list(mark.revisions) if mark else []))
-        files.append(CriterionFile(criterion, lines, spread([line.before for line in lines]),
-                                   spread([line.now for line in lines])))
+        files.append(CriterionFile(criterion, lines,
+                                   spread(criterion, [line.before for line in lines]),
+                                   spread(criterion, [line.now for line in lines])))
     rechecked = list(db.session.scalars(
         select(MarkRevision).where(MarkRevision.appeal_id == appeal.id)
         .options(joinedload(MarkRevision.mark)).order_by(MarkRevision.id)))

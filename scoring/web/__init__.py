@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
+from ..extensions import db
 from . import public_paths
 
 # What an error page says, in the visitor's language (werkzeug's own pages are English).
@@ -41,6 +42,8 @@ def error_page(error: HTTPException) -> ResponseReturnValue:
     """An HTTP error in words the visitor reads: JSON on the API, one line for htmx (shown
     where the page put it), else a page with a way back."""
     code = error.code or 500
+    if code >= 500:
+        db.session.rollback()  # the failed request's transaction: the page reads the session
     title, text = ERRORS.get(code, ERRORS[500] if code >= 500 else ERRORS[400])
     if request.path.startswith("/api/"):
         return jsonify({"error": (error.name or "error").lower()}), code

@@ -112,7 +112,8 @@ def spreads(event: Event, entries: list[Entry],
                 "criterion": criterion, "entry": entry, "levels": sorted(levels.items()),
                 "confirmation": confirmations.get((entry_id, levels_key(levels))),
                 "form": form if posted else SpreadForm(formdata=None, data={
-                    "criterion": criterion.code, "code": entry.blind_code}),
+                    "criterion": criterion.code, "code": entry.blind_code,
+                    "levels": levels_key(levels)}),
             })
     return found
 
@@ -246,7 +247,7 @@ def confirm_spread(event_code: str) -> ResponseReturnValue:
         return matrix_page(event, spread_form=form), 422
     if form.validate():
         problem = marking.confirm_spread(current_user, event, entry, criterion,
-                                         (form.reason.data or "")[:2001])
+                                         (form.reason.data or "")[:2001], form.levels.data or "")
         if problem is None:
             db.session.commit()
             return redirect(url_for("chief.event_matrix", event_code=event.code,

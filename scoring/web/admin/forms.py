@@ -842,6 +842,7 @@ class SpreadForm(ConsoleForm):
     criterion allows (the entry named by its blind code), with a reason."""
     criterion = HiddenText()
     code = HiddenText()
+    levels = HiddenText()  # the levels the page showed: others (changed since) are refused
     reason = Text(_l("Reason (kept in the audit log)"))
 
 
