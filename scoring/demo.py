@@ -471,6 +471,16 @@ def load_provisional(actor: str) -> str:
     for user, criterion, entry in missing_marks(event):
         marker(entry, criterion, user.username, plausible_mark(rng, criterion, entry))
     db.session.flush()
+    # The chief judge has confirmed the levels too far apart (as the simulation does), which
+    # scoring cannot be locked without.
+    chief = chief_of(event)
+    for criterion in event.criteria:
+        if criterion.kind == "judgement" and chief is not None:
+            for entry_id in unresolved_spreads(criterion):
+                entry = db.session.get(Entry, entry_id)
+                assert entry is not None
+                refused = confirm_spread(chief, event, entry, criterion, SPREAD_REASON)
+                assert refused is None, refused
     events.change_state(event, "lock", actor)
     events.change_state(event, "provisional", actor)
     # The demo's window of two hours is already nearly over: it closes ten minutes after

@@ -380,6 +380,22 @@ def test_reopening_a_provisional_event_ends_its_window(
     assert event().state == "scoring" and event().provisional_at is None
 
 
+def test_the_provisional_board_cannot_be_hidden_or_frozen(
+        runner: FlaskCliRunner, client: FlaskClient, tmp_path: Path) -> None:
+    """公示 means shown: while provisional the board stays live (a re-check shows at once)."""
+    set_up(runner, tmp_path)
+    run(runner, "event", "state", "J", "lock")
+    run(runner, "event", "state", "J", "provisional")
+    token = sign_in(client, "boss")
+    for visibility in ("hidden", "frozen"):
+        response = client.post("/admin/events/J/visibility",
+                               data={"csrf_token": token, "visibility": visibility})
+        assert response.status_code in (302, 303, 409, 422)
+        db.session.expire_all()
+        assert event().visibility == "live"
+        assert client.get("/e/J").status_code == 200
+
+
 def test_the_demo_can_show_a_provisional_event_with_one_open_appeal(
         runner: FlaskCliRunner, client: FlaskClient) -> None:
     output = run(runner, "demo", "--provisional")

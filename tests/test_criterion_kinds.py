@@ -505,3 +505,29 @@ def test_a_huge_measured_value_without_a_range_is_refused(
     error = run(runner, "scores", "import", "EX-D", scores, ok=False)
     assert "row 2" in error and "too large" in error, error
     assert snapshot() == before
+
+
+def test_scoring_is_not_locked_with_levels_too_far_apart(client: FlaskClient,
+                                                         judged: Event) -> None:
+    """Levels more than a level apart "must be discussed and redone": a judge who does not
+    sign (or signed before the others) cannot carry them past the lock; once the chief judge
+    confirms them, the lock goes through."""
+    mark_all(client, {"judge1": ["0", "2", "2", "0"], "judge2": ["2", "2", "2", "1"],
+                      "judge3": ["1", "2", "3", "1"]})
+    first = entries()[0]
+    client.get("/logout")
+    token = sign_in(client, "chief")
+    client.get("/lang/en")
+    lock = {"csrf_token": token, "confirm": "y", "from_state": "scoring"}
+    refused = client.post("/chief/EX-D/lock", data=lock)
+    assert refused.status_code in (409, 422), refused.status_code
+    assert "not resolved: J1 (1)" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert event_d().state == "scoring"
+    page = client.get("/chief/EX-D").get_data(as_text=True)
+    client.post("/chief/EX-D/spread", data={
+        "criterion": "J1", "code": first.blind_code, "csrf_token": token,
+        "reason": "复议后维持", "levels": shown_levels(page, first.blind_code)})
+    assert client.post("/chief/EX-D/lock", data=lock).status_code in (302, 303)
+    db.session.expire_all()
+    assert event_d().state == "locked"

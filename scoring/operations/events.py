@@ -430,6 +430,17 @@ def change_state(event: Event, action: str, actor: str, user: User | None = None
             raise InputError(Problem(_(
                 "Contestant %(bib)s has no blind code: draw lots again before scoring opens.",
                 bib=unsealed[0] or "—")))
+    if action == "lock":
+        # Judgement levels further apart than allowed must be resolved first (DOMAIN): a
+        # judge changes a level, or the chief judge confirms them with a reason.
+        flagged = [f"{criterion.code} ({len(spreads)})" for criterion in event.criteria
+                   if criterion.kind == "judgement"
+                   and (spreads := marks_queries.unresolved_spreads(criterion))]
+        if flagged:
+            raise InputError(Problem(_(
+                "Judgement levels too far apart are not resolved: %(criteria)s entries. A "
+                "judge changes a level, or the chief judge confirms the levels with a reason "
+                "on the marks page; then lock.", criteria=", ".join(flagged))))
     details: dict[str, object] = {}
     if action == "publish":
         refused = publish_refusal(event)
@@ -470,6 +481,11 @@ def set_visibility(event: Event, visibility: str, actor: str, user: User | None 
         return
     lock_event(event)
     require("visibility", event, user)
+    if event.state == "provisional" and visibility != "live":
+        # 公示: the results are shown, as they stand, for the whole appeal window.
+        raise InputError(Problem(_("While the results are provisional (公示) the board stays "
+                                   "live: the public sees them, re-checks included, until "
+                                   "the final publication."), field="VISIBILITY"))
     old = event.visibility
     event.visibility = visibility
     if visibility == "frozen":
