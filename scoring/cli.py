@@ -555,7 +555,7 @@ ANALYTICS_FORMATS = ("csv", "json")
 
 @click.command("analytics")
 @click.argument("event_code", metavar="EVENT")
-@click.option("--format", "format_", default=None, metavar="csv|json",
+@click.option("--format", "format_", default="csv", metavar="csv|json",
               help="csv or json (the same columns: judge, criterion, n, severity, deviation, "
                    "consistency).")
 @click.option("-o", "--output", default=None, help="File to write (default: stdout).")

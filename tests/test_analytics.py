@@ -133,10 +133,14 @@ def test_the_events_decimals(runner: FlaskCliRunner, tmp_path: Path) -> None:
                                      ("C", "3.0", "3.0", "1.00")]
 
 
+def test_csv_is_the_default_format(runner: FlaskCliRunner, panel: None) -> None:
+    assert run(runner, "analytics", "AN") == EXPECTED_CSV
+
+
 @pytest.mark.parametrize("args", [
     ("analytics", "NOPE", "--format", "csv"),
     ("analytics", "AN", "--format", "xml"),
-    ("analytics", "AN"),
+    ("analytics", "AN", "--format", ""),
 ])
 def test_bad_input_is_one_line_and_writes_nothing(runner: FlaskCliRunner, panel: None,
                                                   tmp_path: Path, args: tuple[str, ...]) -> None:

@@ -170,6 +170,7 @@ aggregate = "{aggregate}"
 @pytest.mark.parametrize(("changes", "field", "reason"), [
     ({"judges": 2, "aggregate": "trimmed"}, "criteria[1] (P1).aggregate", "needs judges = 3"),
     ({"tie_break": '["speed"]'}, "tie_break", "unknown tie-break key “speed”"),
+    ({"tie_break": '["time", "time"]'}, "tie_break", "tie-break key “time” is given twice"),
     ({"tie_break": '["section:x"]'}, "tie_break", "unknown tie-break key “section:x”"),
     ({"awards": '[[awards]]\nname = "一"\nshare = 0.6\n[[awards]]\nname = "二"\nshare = 0.5'},
      "awards", "add up to 110"),
@@ -222,7 +223,7 @@ def test_scheme_update_renames_a_section(runner: FlaskCliRunner, tmp_path: Path)
     assert "Updated event EX-B" in run(runner, "event", "import", path)
     path.write_text(text.replace('[[sections]]\ncode = "theory"\nname = "理论知识"\n\n', "")
                     .replace('section = "theory"', 'section = "practical"')
-                    .replace('"section:theory"', '"time"'), encoding="utf-8")
+                    .replace(', "section:theory"]', ']'), encoding="utf-8")
     assert "Updated event EX-B" in run(runner, "event", "import", path)
     from scoring.models import Section
 

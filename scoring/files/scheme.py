@@ -305,7 +305,10 @@ def check_scheme(data: dict[str, Any], filename: str | None = None) -> SchemeFil
     if not isinstance(tie_break, list) or not all(isinstance(key, str) for key in tie_break):
         check.problem("tie_break", _("must be a list of texts"))
         tie_break = []
-    for key in tie_break:
+    for number, key in enumerate(tie_break):
+        if key in tie_break[:number]:
+            check.problem("tie_break", _("tie-break key “%(key)s” is given twice", key=key))
+            continue
         kind_of_key, _colon, target = key.partition(":")
         known = (key == "time"
                  or (kind_of_key == "section" and target in section_codes)
