@@ -503,3 +503,14 @@ def test_one_competition_is_chosen_already_and_weights_may_be_percent(
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     from scoring.models import Criterion
     assert set(db.session.scalars(select(Criterion.weight))) == {"50%"}
+
+
+def test_a_done_message_cannot_be_made_up_in_the_address(client: FlaskClient, organiser: str,
+                                                          ex_b: Event) -> None:
+    """The green ✓ after an import says what this server did: `?done=` is signed, so a link
+    with a made-up message shows none."""
+    spoof = "已删除全部选手，请重新导入。"
+    page = client.get(f"/admin/events/EX-B/contestants?done={spoof}").get_data(as_text=True)
+    assert spoof not in page
+    page = client.get(f"/admin/events/EX-B/scores?done={spoof}").get_data(as_text=True)
+    assert spoof not in page

@@ -3,7 +3,8 @@ progress, the lifecycle and the audit log. Organisers and chief judges only."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from itsdangerous import BadSignature, URLSafeSerializer
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -18,6 +19,25 @@ from .forms import CompetitionForm, ConsoleForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 STAFF = ("organiser", "chief")
+DONE_SALT = "scoring.done"  # what a page says was done, carried signed in its address
+
+
+def done_token(message: str) -> str:
+    """What was done, for the address of the page it redirects to (`?done=`): signed, so
+    that a link someone sends cannot make the console say what was never done."""
+    return URLSafeSerializer(current_app.secret_key, salt=DONE_SALT).dumps(message)
+
+
+def done_message() -> str | None:
+    """The page's `?done=` in words, or None when absent or not signed by this server."""
+    token = request.args.get("done")
+    if not token or len(token) > 2000:
+        return None
+    try:
+        message = URLSafeSerializer(current_app.secret_key, salt=DONE_SALT).loads(token)
+    except BadSignature:
+        return None
+    return message if isinstance(message, str) else None
 
 
 @bp.before_request

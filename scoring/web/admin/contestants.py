@@ -25,7 +25,7 @@ from ...files.imports import (
 from ...models import AuditEvent, Entry, Event
 from ...operations import entries as entry_operations
 from ...problems import InputError, Problem
-from . import bp, console_event
+from . import bp, console_event, done_message, done_token
 from .forms import ContestantsUploadForm, EntryForm, ImportForm
 
 PREVIEW_HOURS = 2  # a previewed file is imported within this, or uploaded again
@@ -64,7 +64,7 @@ def listing(event: Event, form: ContestantsUploadForm | None = None,
     """The contestants page: the list, and the upload form (with its problems)."""
     return render_template("admin/contestants.html", event=event, entries=entries_of(event),
                            form=form or ContestantsUploadForm(formdata=None),
-                           done=request.args.get("done")), status
+                           done=done_message()), status
 
 
 @bp.get("/events/<code>/contestants")
@@ -146,8 +146,8 @@ def import_contestants(code: str) -> ResponseReturnValue:
         db.session.rollback()
         again.file.errors = error.lines()
         return listing(event, again, 422)
-    return redirect(url_for("admin.contestants", code=code, done=_(
-        "Imported %(count)s contestants (%(created)s new).", count=count, created=created)))
+    return redirect(url_for("admin.contestants", code=code, done=done_token(_(
+        "Imported %(count)s contestants (%(created)s new).", count=count, created=created))))
 
 
 @bp.get("/contestants-template.<kind>")
@@ -204,8 +204,8 @@ def edit_entry(code: str, entry_id: int) -> ResponseReturnValue:
                 entry, form.clean, form.status.data or "", form.status_reason.data or None,
                 form.time.data, current_user.username, user=current_user)
             db.session.commit()
-            return redirect(url_for("admin.contestants", code=code, done=_(
-                "Saved %(name)s.", name=form.clean["name"])))
+            return redirect(url_for("admin.contestants", code=code, done=done_token(_(
+                "Saved %(name)s.", name=form.clean["name"]))))
         except InputError as error:
             db.session.rollback()
             form.refuse(error, default="name")

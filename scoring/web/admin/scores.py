@@ -18,7 +18,7 @@ from ...files import imports
 from ...models import Event
 from ...operations import entries as entry_operations, marks
 from ...problems import InputError
-from . import bp, console_event
+from . import bp, console_event, done_message, done_token
 from .forms import FileImportForm
 
 
@@ -28,7 +28,7 @@ def page(event: Event, scores: FileImportForm | None = None,
         "admin/scores.html", event=event,
         scores=scores or FileImportForm(formdata=None),
         statuses=statuses or FileImportForm(formdata=None),
-        done=request.args.get("done"),
+        done=done_message(),
         may_import=policy.can("import_scores", event, current_user),
         may_update=policy.can("change_entry", event, current_user)), status
 
@@ -57,7 +57,7 @@ def take_file(event: Event, which: str, read: Callable[[str, bytes], list[Any]],
         return page(event, **{which: form}, status=422)
     db.session.commit()
     return redirect(url_for("admin.scores", code=event.code,
-                            done=done(rows, filename, outcome)), 303)
+                            done=done_token(done(rows, filename, outcome))), 303)
 
 
 @bp.post("/events/<code>/scores")
