@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..extensions import db
-from ..inputs import text_problem
+from ..inputs import bib_finder, text_problem
 from ..models import Appeal, Entry, Event, EventStaff, MarkRevision, User, utcnow
 from ..problems import InputError, Problem
 from ..queries.appeals import entry_result, marks_now, when
@@ -45,8 +45,11 @@ def file_appeal(event: Event, bib: str, criteria: Iterable[str], text: str, acto
             start=when(event.provisional_at))))
     problems = []
     bib = (bib or "").strip()
+    # "2" finds 02, as the files and the board's search do (bib_finder)
+    found = bib_finder(db.session.scalars(select(Entry.bib).where(
+        Entry.event_id == event.id, Entry.bib.is_not(None))))(bib) if bib else None
     entry = db.session.scalar(select(Entry).where(Entry.event_id == event.id,
-                                                  Entry.bib == bib)) if bib else None
+                                                  Entry.bib == found)) if found else None
     if entry is None:
         problems.append(Problem(_("event %(code)s has no contestant with the bib “%(bib)s”",
                                   code=event.code, bib=bib[:40]), field="bib"))

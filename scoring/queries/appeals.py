@@ -75,7 +75,9 @@ def publish_refusal(event: Event, now: datetime | None = None) -> str | None:
     if waiting:
         reasons.append(_("Appeals not ruled on yet: %(appeals)s.",
                          appeals=", ".join(f"#{appeal.id}" for appeal in waiting)))
-    return " ".join(reasons) or None
+    if not reasons:
+        return None
+    return " ".join([_("The results cannot be published as final yet."), *reasons])
 
 
 def entry_result(event: Event, entry: Entry) -> dict[str, str]:

@@ -775,14 +775,16 @@ ACCOUNT_FIELDS = {"NAME": "username", "--role": "role", "--password": "password"
                   "--display-name": "display_name", "--delegation": "delegation"}
 
 
+ROLE_ORDER = ("judge", "chief", "organiser", "arbiter")  # as offered: most made first
+
+
 class AccountForm(ConsoleForm):
     """A new account: accounts.create_user checks the name, the role, the texts and that a
     password has 8 characters, and says every problem at once."""
 
     username = Text(_l("Account"))
     display_name = Text(_l("Name people see"))
-    role = Select(_l("Role"), choices=[(code, LABELS["role"][code]) for code in (
-        "judge", "chief", "organiser", "arbiter")])
+    role = Select(_l("Role"), choices=[(code, LABELS["role"][code]) for code in ROLE_ORDER])
     delegation = Text(_l("Own delegation (conflict of interest)"))
     password = Text(_l("Password (empty: generated)"))
 
@@ -805,7 +807,8 @@ class AccountsForm(ConsoleForm):
         "from Excel or WPS, or separated by commas. Passwords are generated."),
         render_kw={"rows": 6, "spellcheck": "false", "autocomplete": "off",
                    "placeholder": "j1\t张建国\t山东代表队"})
-    role = Select(_l("Role"), choices=list(LABELS["role"].items())[::-1], default="judge")
+    role = Select(_l("Role"), choices=[(code, LABELS["role"][code]) for code in ROLE_ORDER],
+                  default="judge")
 
     def validate_accounts(self, field: TextAreaField) -> None:
         text = first_text(field.raw_data or [])
