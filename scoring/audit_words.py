@@ -10,9 +10,10 @@ after it. Nested values (a draw's result, a list of changes) are summed up, neve
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
-from flask_babel import get_locale
+from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -86,6 +87,7 @@ KEYS = {
     "contestant": _l("Contestant"), "bibs": _l("Bibs"), "levels": _l("Levels"),
     "appeal": _l("Appeal"), "arbiter": _l("Arbiter"), "ruling": _l("Ruling"),
     "delegation": _l("Delegation"), "text": _l("Text"), "window_ends": _l("Window ends"),
+    "appeal_hours": _l("Appeal window (hours)"),
 }
 
 STEPS = {
@@ -184,6 +186,11 @@ def value_text(action: str, key: str, value: Any, namer: Namer) -> str:
         return str(STEPS.get(value, value))
     if key == "via" and isinstance(value, str):
         return str(VIA.get(value, value))
+    if key == "window_ends" and isinstance(value, str):
+        try:  # stored as the UTC time's text: said in the competition's local time
+            return format_datetime(datetime.fromisoformat(value), "yyyy-MM-dd HH:mm")
+        except ValueError:
+            return value
     if key == "format" and isinstance(value, str):
         return value.upper()
     if key == "result" and action == "draw" and isinstance(value, dict):

@@ -169,3 +169,11 @@ def step(action: str, **fields: str) -> dict[str, str]:
     if action in STEP_FROM:
         fields = {"confirm": "y", "from_state": STEP_FROM[action], **fields}
     return {"action": action, **fields}
+
+
+def settle_spreads(event) -> None:  # type: ignore[no-untyped-def]
+    """The chief judge confirms the judgement levels too far apart that the demo leaves (for
+    the chief judge to see), as its simulation does: scoring is not locked without."""
+    from scoring import demo
+    for criterion in event.criteria:
+        demo.confirm_spreads(event, criterion, lambda _line: None)

@@ -89,6 +89,8 @@ def test_progress_refreshes_while_scoring_and_stops_when_locked(
 
     from scoring.operations.events import change_state
 
+    from .judging_helpers import settle_spreads
+    settle_spreads(event)
     change_state(event, "lock", "organiser")
     db.session.commit()
     assert token

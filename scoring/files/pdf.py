@@ -376,7 +376,7 @@ def appeal_pdf(record: AppealFile, printed_at: datetime | None = None) -> bytes:
         [_("Lodged by"), appeal.delegation or "—"],
         [_("Criteria appealed"), ", ".join(appeal.criteria)],
         [_("Received"), _("%(when)s by %(who)s", when=when(appeal.received_at),
-                          who=appeal.received_by)],
+                          who=record.names.get(appeal.received_by, appeal.received_by))],
         [_("Appeal window ends"), when(record.window_ends)],
         [_("Status"), label("appeal", appeal.status)],
     ]
@@ -413,7 +413,7 @@ def appeal_pdf(record: AppealFile, printed_at: datetime | None = None) -> bytes:
         history = [[when(revision.created_at), line.name,
                     entered_text(item.criterion, revision.old_entered, revision.old_value),
                     entered_text(item.criterion, revision.new_entered, revision.new_value),
-                    revision.actor,
+                    record.names.get(revision.actor, revision.actor),
                     label("source", revision.source)
                     + (f" #{revision.appeal_id}" if revision.appeal_id else ""),
                     revision.reason or ""]
@@ -435,17 +435,20 @@ def appeal_pdf(record: AppealFile, printed_at: datetime | None = None) -> bytes:
     story.append(Spacer(1, 4 * mm))
     rulings = []
     if appeal.ruled_at:
-        rulings.append([when(appeal.ruled_at), appeal.ruled_by or "",
+        ruled_by = appeal.ruled_by or ""
+        rulings.append([when(appeal.ruled_at), record.names.get(ruled_by, ruled_by),
                         label("appeal", "dismissed" if appeal.status == "dismissed"
                               else "recheck"), appeal.ruling_reason or ""])
     if appeal.final_at:
-        rulings.append([when(appeal.final_at), appeal.final_by or "",
+        final_by = appeal.final_by or ""
+        rulings.append([when(appeal.final_at), record.names.get(final_by, final_by),
                         label("appeal", appeal.status), appeal.final_reason or ""])
-    story.append(para(_("Rulings of the arbitration group"), 12))
-    story.append(plain_table([_("When"), _("By"), _("Ruling"), _("Reason")],
-                             rulings or [["—", "", _("not ruled on yet"), ""]],
-                             [width * 0.22, width * 0.18, width * 0.22, width * 0.38]))
+    # The rulings and the signatures stay together: never a page of signature lines alone.
     story.append(KeepTogether([
+        para(_("Rulings of the arbitration group"), 12),
+        plain_table([_("When"), _("By"), _("Ruling"), _("Reason")],
+                    rulings or [["—", "", _("not ruled on yet"), ""]],
+                    [width * 0.22, width * 0.18, width * 0.22, width * 0.38]),
         Spacer(1, 8 * mm),
         signature_lines([_("Arbitration group (signature):"), _("Chief judge (signature):")],
                         width),
