@@ -26,7 +26,9 @@ KEY_WORDS = {
     "rounding": _l("Rounding"), "award_rounding": _l("Award places"),
     "tie_break": _l("Tie-break keys"), "team_best_n": _l("Team: best N members"),
     "competition": _l("Competition"), "sections": _l("Sections"), "criteria": _l("Criteria"),
-    "awards": _l("Awards"),
+    "awards": _l("Awards"), "levels": _l("Levels 0|1|2|3"), "unit": _l("Unit"),
+    "range": _l("Range (e.g. 0~10)"), "bands": _l("Bands (e.g. 0~2.0: 4, 0~3.0: 2)"),
+    "appeal_hours": _l("Appeal window (hours)"),
 }
 
 

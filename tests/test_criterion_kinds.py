@@ -204,8 +204,13 @@ def test_the_scheme_form_says_a_problem_beside_its_field(
     response = client.post("/admin/events/new",
                            data={**kinds_form(**{field: typed}), "csrf_token": organiser})
     assert response.status_code == 422
-    beside(response.get_data(as_text=True), field, message)
+    page = response.get_data(as_text=True)
+    beside(page, field, message)
     assert snapshot() == before
+    # The criteria table is wider than the screen: the alert above names the place too.
+    number = int(field.split("-")[1]) + 1
+    alert = page.split('role="alert">', 1)[1].split("</p>", 1)[0]
+    assert f"criterion {number}" in alert or f"第 {number} 个评分项" in alert, alert
 
 
 # --- the judges' sheets, sign-off and the chief judge -------------------------------------------

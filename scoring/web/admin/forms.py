@@ -507,6 +507,19 @@ class SchemeForm(ConsoleForm):
         return any(field.errors for field in self.fields()) \
             or any(rows.problems for rows in (self.section, self.criterion, self.award))
 
+    def marked_places(self) -> list[str]:
+        """Where the tables' marked fields are, in words ("criterion 3 (M1), bands"): the
+        criteria table is wider than the screen, so a mark may be out of sight."""
+        places = []
+        for prefix, table in (("section", "sections"), ("criterion", "criteria"),
+                              ("award", "awards")):
+            for number, row in enumerate(self[prefix], 1):
+                code = row.form.code.data if "code" in row.form._fields else None
+                where = f"{table}[{number}]" + (f" ({code})" if code else "")
+                places.extend(field_words(f"{where}.{sub.short_name}")
+                              for sub in row.form if sub.errors)
+        return places
+
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
         typed_wrong = {id(field) for field in self.fields() if field.errors}
