@@ -306,6 +306,8 @@ def test_a_measured_value_gives_its_band_mark(client: FlaskClient, judged: Event
     page = client.get("/judge/EX-D/M1").get_data(as_text=True)
     assert page.count('class="unit">mm<') == 4
     assert 'data-bands="[[&#34;0&#34;, &#34;2.0&#34;, &#34;4&#34;]' in page
+    # The bands are in sight before typing: what each range of values is worth.
+    assert "0–2.0 mm → 4; 0–3.0 mm → 2" in page
     for entry, typed, mark in zip(entries(), ("2.4", "2.0", "3.0", "3.1"), (2, 4, 2, 0)):
         response = save(client, token, entry, typed, code="M1")
         assert f"→ {mark} of 4 marks" in response.get_data(as_text=True)
