@@ -18,10 +18,11 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..inputs import bib_finder, text_problem
-from ..models import Appeal, Entry, Event, EventStaff, MarkRevision, User, utcnow
+from ..models import Appeal, Entry, Event, MarkRevision, User, utcnow
 from ..problems import InputError, Problem
 from ..queries.appeals import entry_result, marks_now, when
 from . import audit, lock_event, require
+from .events import appoint_staff
 
 MAX_TEXT = 4000
 RULINGS = ("dismissed", "recheck", "final")
@@ -173,14 +174,4 @@ def rule(appeal: Appeal, ruling: str, reason: str, actor: str, user: User | None
 def appoint_arbiter(event: Event, arbiter: User, actor: str, user: User | None = None) -> bool:
     """Put an arbiter's account in the event's arbitration group. Returns whether anything
     changed."""
-    require("appoint_arbiter", event, user, field="arbiter")
-    if arbiter.role != "arbiter" or not arbiter.active:
-        raise InputError(Problem(_("“%(name)s” is not an arbiter's account",
-                                   name=arbiter.username), field="arbiter"))
-    if event.id in arbiter.arbiter_of:
-        return False
-    db.session.add(EventStaff(event_id=event.id, user_id=arbiter.id, role="arbiter"))
-    arbiter.__dict__.pop("_arbiter_of", None)
-    audit("event.arbiter", actor, event, user=user, arbiter=arbiter.username)
-    db.session.flush()
-    return True
+    return appoint_staff(event, arbiter, "arbiter", actor, user)

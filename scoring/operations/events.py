@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from .. import rules
@@ -502,15 +503,30 @@ def appoint_chief(event: Event, chief: User, actor: str, user: User | None = Non
     """Make `chief` (a chief judge's account) the chief judge of `event`; before scoring
     opens only, so that nobody can be made chief mid-event to correct marks. Returns whether
     anything changed."""
-    require("appoint", event, user, field="chief")
-    if chief.role != "chief" or not chief.active:
-        raise InputError(Problem(_("“%(name)s” is not a chief judge's account",
-                                   name=chief.username), field="chief"))
-    if event.id in chief.chief_of:
+    return appoint_staff(event, chief, "chief", actor, user)
+
+
+# Per-event staff: the policy action that appoints them, the audit action, the refusal.
+STAFF_ROLES = {
+    "chief": ("appoint", "event.chief", _l("“%(name)s” is not a chief judge's account")),
+    "arbiter": ("appoint_arbiter", "event.arbiter",
+                _l("“%(name)s” is not an arbiter's account")),
+}
+
+
+def appoint_staff(event: Event, account: User, role: str, actor: str,
+                  user: User | None = None) -> bool:
+    """Add an account of `role` ("chief" or "arbiter") to the event's staff, as policy
+    allows; whether anything changed (already there: nothing)."""
+    action, audited, refusal = STAFF_ROLES[role]
+    require(action, event, user, field=role)
+    if account.role != role or not account.active:
+        raise InputError(Problem(str(refusal) % {"name": account.username}, field=role))
+    if event.id in getattr(account, f"{role}_of"):
         return False
-    db.session.add(EventStaff(event_id=event.id, user_id=chief.id, role="chief"))
-    chief.__dict__.pop("_chief_of", None)
-    audit("event.chief", actor, event, user=user, chief=chief.username)
+    db.session.add(EventStaff(event_id=event.id, user_id=account.id, role=role))
+    account.__dict__.pop(f"_{role}_of", None)
+    audit(audited, actor, event, user=user, **{role: account.username})
     db.session.flush()
     return True
 
