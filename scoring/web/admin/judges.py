@@ -13,8 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from ...extensions import db
 from ...models import Assignment, Criterion, EventStaff, User
 from ...operations import accounts
-from ...operations import appeals as appeal_operations
-from ...operations.events import appoint_chief
+from ...operations.events import STAFF_ROLES, appoint_staff
 from ...problems import InputError
 from .. import auth
 from . import bp, console_event, organisers_only, sent_back
@@ -175,30 +174,25 @@ def assignments(code: str) -> ResponseReturnValue:
 @bp.post("/events/<code>/chief")
 def appoint(code: str) -> ResponseReturnValue:
     """Appoint a chief judge's account as this event's chief judge (before scoring opens)."""
-    event = console_event(code, "appoint")
-    form = ChiefForm()
-    if not form.validate_on_submit():
-        return sent_back("admin.assignments", form, code=code)
-    try:
-        appoint_chief(event, form.account, current_user.username, user=current_user)
-        db.session.commit()
-    except InputError as error:
-        db.session.rollback()
-        form.refuse(error)
-        return sent_back("admin.assignments", form, code=code)
-    return redirect(url_for("admin.assignments", code=code, saved=1))
+    return appoint_to(code, "chief", ChiefForm)
 
 
 @bp.post("/events/<code>/arbiter")
 def appoint_arbiter(code: str) -> ResponseReturnValue:
     """Put an arbiter's account in this event's arbitration group (仲裁组)."""
-    event = console_event(code, "appoint_arbiter")
-    form = ArbiterForm()
+    return appoint_to(code, "arbiter", ArbiterForm)
+
+
+def appoint_to(code: str, role: str, form_class: type[ChiefForm] | type[ArbiterForm]
+               ) -> ResponseReturnValue:
+    """The event's staff of `role` gains the account chosen (operations.events.appoint_staff);
+    back to the judges page, with the problem beside the field when refused."""
+    event = console_event(code, STAFF_ROLES[role][0])
+    form = form_class()
     if not form.validate_on_submit():
         return sent_back("admin.assignments", form, code=code)
     try:
-        appeal_operations.appoint_arbiter(event, form.account, current_user.username,
-                                          user=current_user)
+        appoint_staff(event, form.account, role, current_user.username, user=current_user)
         db.session.commit()
     except InputError as error:
         db.session.rollback()
